@@ -1,0 +1,431 @@
+// rill/channel.hpp - rill's public channel: bounded<T>(n), unbounded<T>(), sender<T>, receiver<T>.
+//
+// A channel is created as a pair of handles:
+//
+//     auto [tx, rx] = rill::bounded<int>(16);   // capacity 16; bounded<int>(0) is a rendezvous
+//     auto [tx, rx] = rill::unbounded<int>();
+//
+// Handles are cheap to copy (every copy is another sender or receiver of the same channel: MPMC)
+// and to move (the source becomes empty). The channel lives until its last handle is gone.
+// Every rule cited below is in spec/SPEC.md; docs/porting.md maps Rust's and Go's operations.
+//
+// This file is deliberately thin: it checks arguments and dispatches to one of three flavors,
+// chosen at construction and never changed (R1, KB12):
+//   detail/array_flavor.hpp   bounded, capacity >= 1
+//   detail/list_flavor.hpp    unbounded
+//   detail/zero_flavor.hpp    rendezvous (capacity 0)
+#pragma once
+
+#include "rill/detail/array_flavor.hpp"
+#include "rill/detail/list_flavor.hpp"
+#include "rill/detail/shared_state.hpp"
+#include "rill/detail/sync/sync.hpp"
+#include "rill/detail/zero_flavor.hpp"
+#include "rill/errors.hpp"
+
+#include <chrono>
+#include <cstddef>
+#include <iterator>
+#include <optional>
+#include <stdexcept>
+#include <string>
+#include <type_traits>
+#include <utility>
+#include <variant>
+
+namespace rill {
+
+/// The largest capacity bounded() accepts (R2). Larger requests throw std::length_error.
+inline constexpr std::size_t max_capacity = detail::array_flavor<char>::max_capacity;
+
+template <class T>
+class sender;
+template <class T>
+class receiver;
+
+namespace detail {
+
+template <class T>
+consteval bool check_message_type() {
+  static_assert(std::is_object_v<T> && !std::is_const_v<T> && !std::is_volatile_v<T> && !std::is_array_v<T>,
+                "rill: the message type must be a non-const, non-volatile object type (not a reference or array)");
+  static_assert(std::is_move_constructible_v<T>, "rill: the message type must be move-constructible");
+  static_assert(std::is_nothrow_move_constructible_v<T>,
+                "rill: the message type's move constructor must be noexcept: a move that throws halfway "
+                "through a hand-off would lose or duplicate the message (SPEC R23)");
+  static_assert(std::is_nothrow_destructible_v<T>,
+                "rill: the message type's destructor must be noexcept: channels destroy buffered messages "
+                "while disconnecting (SPEC R23)");
+  return true;
+}
+
+template <class T>
+using channel_ref = std::variant<std::monostate, shared_state<array_flavor<T>>*, shared_state<list_flavor<T>>*,
+                                 shared_state<zero_flavor<T>>*>;
+
+/// Calls `action(state)` with the typed shared state, or throws for an empty handle (R22).
+template <class T, class Action>
+decltype(auto) dispatch(const channel_ref<T>& ref, const char* operation, Action&& action) {
+  switch (ref.index()) {
+    case 1: return action(*std::get<1>(ref));
+    case 2: return action(*std::get<2>(ref));
+    case 3: return action(*std::get<3>(ref));
+    default: throw empty_handle_error(operation);
+  }
+}
+
+template <class Flavor>
+std::size_t size_of(Flavor& channel) {
+  if constexpr (requires { channel.size(); }) {
+    return channel.size();
+  } else {
+    return 0;  // a rendezvous channel buffers nothing
+  }
+}
+
+template <class T>
+struct channel_access;
+
+}  // namespace detail
+
+/// The sending half of a channel. Copyable (multi-producer), movable; a moved-from or reset
+/// sender is empty (R22).
+template <class T>
+class sender {
+  static_assert(detail::check_message_type<T>());
+
+ public:
+  using value_type = T;
+
+  /// An empty sender; every operation but valid() throws rill::empty_handle_error.
+  sender() noexcept = default;
+
+  sender(const sender& other) : ref_(other.ref_) {
+    if (valid()) detail::dispatch<T>(ref_, "copy", [](auto& state) { state.acquire_sender(); });
+  }
+  sender(sender&& other) noexcept : ref_(std::exchange(other.ref_, {})) {}
+  sender& operator=(sender other) noexcept {
+    swap(other);
+    return *this;
+  }
+  ~sender() { reset(); }
+
+  void swap(sender& other) noexcept { ref_.swap(other.ref_); }
+  friend void swap(sender& left, sender& right) noexcept { left.swap(right); }
+
+  /// Sends, blocking while the channel is full (rendezvous: until a receiver takes it). R3.
+  send_result<T> send(T message) {
+    return detail::dispatch<T>(ref_, "send", [&](auto& state) {
+      return state.channel().send(std::move(message), std::nullopt);
+    });
+  }
+
+  /// Sends only if that is possible without blocking. R4.
+  send_result<T> try_send(T message) {
+    return detail::dispatch<T>(ref_, "try_send",
+                               [&](auto& state) { return state.channel().try_send(std::move(message)); });
+  }
+
+  /// Sends, giving up after `timeout` (R5, R20).
+  template <class Rep, class Period>
+  send_result<T> send_for(T message, std::chrono::duration<Rep, Period> timeout) {
+    return detail::dispatch<T>(ref_, "send_for", [&](auto& state) {
+      return state.channel().send(std::move(message), detail::sync::deadline_after(timeout));
+    });
+  }
+
+  /// Sends, giving up at `deadline` (R5, R20).
+  template <class Clock, class Duration>
+  send_result<T> send_until(T message, std::chrono::time_point<Clock, Duration> deadline) {
+    return detail::dispatch<T>(ref_, "send_until", [&](auto& state) {
+      return state.channel().send(std::move(message), detail::sync::deadline_at(deadline));
+    });
+  }
+
+  /// Closes the channel for everyone (R12): sends fail from now on; receivers drain what is
+  /// buffered, then see disconnected. Destroys nothing. Idempotent.
+  void close() {
+    detail::dispatch<T>(ref_, "close", [](auto& state) { state.channel().disconnect(); });
+  }
+
+  /// Releases this handle now; the sender becomes empty (R21, R22).
+  void reset() noexcept {
+    if (ref_.index() == 0) return;
+    detail::dispatch<T>(ref_, "reset", [](auto& state) { state.release_sender(); });
+    ref_ = {};
+  }
+
+  [[nodiscard]] bool valid() const noexcept { return ref_.index() != 0; }
+  explicit operator bool() const noexcept { return valid(); }
+
+  [[nodiscard]] std::size_t size() const {
+    return detail::dispatch<T>(ref_, "size", [](auto& state) { return detail::size_of(state.channel()); });
+  }
+  [[nodiscard]] bool empty() const { return channel_query("empty", query::empty); }
+  [[nodiscard]] bool full() const { return channel_query("full", query::full); }
+  [[nodiscard]] std::optional<std::size_t> capacity() const;
+  [[nodiscard]] bool is_disconnected() const {
+    return detail::dispatch<T>(ref_, "is_disconnected", [](auto& state) { return state.channel().is_disconnected(); });
+  }
+  [[nodiscard]] std::size_t sender_count() const {
+    return detail::dispatch<T>(ref_, "sender_count", [](auto& state) { return state.sender_count(); });
+  }
+  [[nodiscard]] std::size_t receiver_count() const {
+    return detail::dispatch<T>(ref_, "receiver_count", [](auto& state) { return state.receiver_count(); });
+  }
+
+  /// True if both handles refer to the same channel (two empty handles do not).
+  [[nodiscard]] bool same_channel(const sender& other) const noexcept { return valid() && ref_ == other.ref_; }
+  [[nodiscard]] bool same_channel(const receiver<T>& other) const noexcept;
+
+ private:
+  enum class query { empty, full };
+  bool channel_query(const char* operation, query which) const;
+
+  friend struct detail::channel_access<T>;
+  explicit sender(detail::channel_ref<T> ref) noexcept : ref_(ref) {}
+
+  detail::channel_ref<T> ref_;
+};
+
+/// The receiving half of a channel. Copyable (multi-consumer), movable; a moved-from or reset
+/// receiver is empty (R22). Range-for over it receives until the channel is disconnected and
+/// drained (R27).
+template <class T>
+class receiver {
+  static_assert(detail::check_message_type<T>());
+
+ public:
+  using value_type = T;
+
+  receiver() noexcept = default;
+  receiver(const receiver& other) : ref_(other.ref_) {
+    if (valid()) detail::dispatch<T>(ref_, "copy", [](auto& state) { state.acquire_receiver(); });
+  }
+  receiver(receiver&& other) noexcept : ref_(std::exchange(other.ref_, {})) {}
+  receiver& operator=(receiver other) noexcept {
+    swap(other);
+    return *this;
+  }
+  ~receiver() { reset(); }
+
+  void swap(receiver& other) noexcept { ref_.swap(other.ref_); }
+  friend void swap(receiver& left, receiver& right) noexcept { left.swap(right); }
+
+  /// Receives, blocking while the channel is empty and not disconnected. R6.
+  recv_result<T> recv() {
+    return detail::dispatch<T>(ref_, "recv", [](auto& state) { return state.channel().recv(std::nullopt); });
+  }
+
+  /// Receives only if a message is available now. R7.
+  recv_result<T> try_recv() {
+    return detail::dispatch<T>(ref_, "try_recv", [](auto& state) { return state.channel().try_recv(); });
+  }
+
+  /// Receives, giving up after `timeout` (R8, R20).
+  template <class Rep, class Period>
+  recv_result<T> recv_for(std::chrono::duration<Rep, Period> timeout) {
+    return detail::dispatch<T>(ref_, "recv_for", [&](auto& state) {
+      return state.channel().recv(detail::sync::deadline_after(timeout));
+    });
+  }
+
+  /// Receives, giving up at `deadline` (R8, R20).
+  template <class Clock, class Duration>
+  recv_result<T> recv_until(std::chrono::time_point<Clock, Duration> deadline) {
+    return detail::dispatch<T>(ref_, "recv_until", [&](auto& state) {
+      return state.channel().recv(detail::sync::deadline_at(deadline));
+    });
+  }
+
+  /// Closes the channel for everyone (R12).
+  void close() {
+    detail::dispatch<T>(ref_, "close", [](auto& state) { state.channel().disconnect(); });
+  }
+
+  /// Releases this handle now; the receiver becomes empty. If it was the last receiver, every
+  /// buffered message is destroyed (R11).
+  void reset() noexcept {
+    if (ref_.index() == 0) return;
+    detail::dispatch<T>(ref_, "reset", [](auto& state) { state.release_receiver(); });
+    ref_ = {};
+  }
+
+  [[nodiscard]] bool valid() const noexcept { return ref_.index() != 0; }
+  explicit operator bool() const noexcept { return valid(); }
+
+  [[nodiscard]] std::size_t size() const {
+    return detail::dispatch<T>(ref_, "size", [](auto& state) { return detail::size_of(state.channel()); });
+  }
+  [[nodiscard]] bool empty() const { return channel_query("empty", query::empty); }
+  [[nodiscard]] bool full() const { return channel_query("full", query::full); }
+  [[nodiscard]] std::optional<std::size_t> capacity() const;
+  [[nodiscard]] bool is_disconnected() const {
+    return detail::dispatch<T>(ref_, "is_disconnected", [](auto& state) { return state.channel().is_disconnected(); });
+  }
+  [[nodiscard]] std::size_t sender_count() const {
+    return detail::dispatch<T>(ref_, "sender_count", [](auto& state) { return state.sender_count(); });
+  }
+  [[nodiscard]] std::size_t receiver_count() const {
+    return detail::dispatch<T>(ref_, "receiver_count", [](auto& state) { return state.receiver_count(); });
+  }
+  [[nodiscard]] bool same_channel(const receiver& other) const noexcept { return valid() && ref_ == other.ref_; }
+  [[nodiscard]] bool same_channel(const sender<T>& other) const noexcept { return other.same_channel(*this); }
+
+  /// Blocking iteration: each step is recv(); the range ends at `disconnected` (R27).
+  class iterator {
+   public:
+    using value_type = T;
+    using difference_type = std::ptrdiff_t;
+    using iterator_concept = std::input_iterator_tag;
+
+    iterator() = default;
+    T& operator*() const { return *current_; }
+    T* operator->() const { return &*current_; }
+    iterator& operator++() {
+      advance();
+      return *this;
+    }
+    void operator++(int) { advance(); }
+    friend bool operator==(const iterator& position, std::default_sentinel_t) { return !position.current_; }
+
+   private:
+    friend class receiver;
+    explicit iterator(receiver* source, bool blocking) : source_(source), blocking_(blocking) { advance(); }
+    void advance() {
+      auto result = blocking_ ? source_->recv() : source_->try_recv();
+      if (result) {
+        current_.emplace(std::move(*result));
+      } else {
+        current_.reset();
+      }
+    }
+    receiver* source_ = nullptr;
+    bool blocking_ = true;
+    mutable std::optional<T> current_;
+  };
+
+  iterator begin() {
+    if (!valid()) throw empty_handle_error("begin");
+    return iterator(this, true);
+  }
+  std::default_sentinel_t end() const noexcept { return {}; }
+
+  /// A non-blocking drain: iterates over what can be received now and stops at the first
+  /// `empty` (or `disconnected`). R27.
+  class drain_view {
+   public:
+    iterator begin() {
+      if (!source_->valid()) throw empty_handle_error("try_iter");
+      return iterator(source_, false);
+    }
+    std::default_sentinel_t end() const noexcept { return {}; }
+
+   private:
+    friend class receiver;
+    explicit drain_view(receiver* source) : source_(source) {}
+    receiver* source_;
+  };
+
+  drain_view try_iter() { return drain_view(this); }
+
+ private:
+  enum class query { empty, full };
+  bool channel_query(const char* operation, query which) const;
+
+  friend struct detail::channel_access<T>;
+  friend class sender<T>;
+  explicit receiver(detail::channel_ref<T> ref) noexcept : ref_(ref) {}
+
+  detail::channel_ref<T> ref_;
+};
+
+namespace detail {
+
+template <class T>
+struct channel_access {
+  static sender<T> make_sender(channel_ref<T> ref) { return sender<T>(ref); }
+  static receiver<T> make_receiver(channel_ref<T> ref) { return receiver<T>(ref); }
+  static const channel_ref<T>& ref_of(const receiver<T>& handle) { return handle.ref_; }
+};
+
+template <class T>
+bool query_channel(const channel_ref<T>& ref, const char* operation, bool want_full) {
+  return dispatch<T>(ref, operation, [want_full](auto& state) -> bool {
+    auto& channel = state.channel();
+    if constexpr (requires { channel.is_full(); }) {
+      return want_full ? channel.is_full() : channel.is_empty();
+    } else if constexpr (requires { channel.is_empty(); }) {
+      return want_full ? false : channel.is_empty();  // unbounded: never full
+    } else {
+      return true;  // rendezvous: nothing buffered and no room; both empty and full (R26)
+    }
+  });
+}
+
+template <class T>
+std::optional<std::size_t> capacity_of(const channel_ref<T>& ref) {
+  return dispatch<T>(ref, "capacity", [](auto& state) -> std::optional<std::size_t> {
+    auto& channel = state.channel();
+    if constexpr (requires { channel.capacity(); }) {
+      return channel.capacity();
+    } else if constexpr (requires { channel.size(); }) {
+      return std::nullopt;  // unbounded
+    } else {
+      return std::size_t{0};  // rendezvous
+    }
+  });
+}
+
+template <class T, class Flavor, class... Arguments>
+std::pair<sender<T>, receiver<T>> make_channel(Arguments&&... arguments) {
+  auto* state = shared_state<Flavor>::create(std::forward<Arguments>(arguments)...);
+  channel_ref<T> ref(state);
+  return {channel_access<T>::make_sender(ref), channel_access<T>::make_receiver(ref)};
+}
+
+}  // namespace detail
+
+template <class T>
+bool sender<T>::channel_query(const char* operation, query which) const {
+  return detail::query_channel<T>(ref_, operation, which == query::full);
+}
+template <class T>
+bool receiver<T>::channel_query(const char* operation, query which) const {
+  return detail::query_channel<T>(ref_, operation, which == query::full);
+}
+template <class T>
+std::optional<std::size_t> sender<T>::capacity() const {
+  return detail::capacity_of<T>(ref_);
+}
+template <class T>
+std::optional<std::size_t> receiver<T>::capacity() const {
+  return detail::capacity_of<T>(ref_);
+}
+template <class T>
+bool sender<T>::same_channel(const receiver<T>& other) const noexcept {
+  return valid() && ref_ == detail::channel_access<T>::ref_of(other);
+}
+
+/// A channel that holds at most `capacity` messages; capacity 0 makes a rendezvous channel
+/// (R1). Throws std::length_error if capacity exceeds rill::max_capacity (R2), std::bad_alloc
+/// if the ring cannot be allocated.
+template <class T>
+[[nodiscard]] std::pair<sender<T>, receiver<T>> bounded(std::size_t capacity) {
+  static_assert(detail::check_message_type<T>());
+  if (capacity == 0) return detail::make_channel<T, detail::zero_flavor<T>>();
+  if (capacity > max_capacity) {
+    throw std::length_error("rill::bounded: capacity " + std::to_string(capacity) + " exceeds rill::max_capacity (" +
+                            std::to_string(max_capacity) + ")");
+  }
+  return detail::make_channel<T, detail::array_flavor<T>>(capacity);
+}
+
+/// A channel without a bound; send never blocks (R1). Memory is taken in blocks of 31 messages.
+template <class T>
+[[nodiscard]] std::pair<sender<T>, receiver<T>> unbounded() {
+  static_assert(detail::check_message_type<T>());
+  return detail::make_channel<T, detail::list_flavor<T>>();
+}
+
+}  // namespace rill

@@ -1,0 +1,382 @@
+// rill/detail/array_flavor.hpp - the bounded channel of capacity >= 1 (SPEC R1).
+//
+// Algorithm
+// ---------
+// Dmitry Vyukov's bounded MPMC queue, in the form crossbeam-channel uses: a ring of `capacity`
+// slots, each with a `stamp`, and two counters, `head` (next slot to receive from) and `tail`
+// (next slot to send into). A counter packs an index and a lap:
+//
+//     counter = lap * one_lap + index        mark_bit = next power of two above capacity
+//                                            one_lap  = 2 * mark_bit
+//
+// Bits below mark_bit hold the index, mark_bit itself is set only in `tail` (disconnected),
+// and the bits from one_lap up count laps (wrapping).
+//
+// so a counter names a slot *and* which pass over the ring it belongs to; this is what makes
+// capacity 1 work (index alone could not tell "full" from "empty"). `mark_bit` in `tail` means
+// the channel is disconnected.
+//
+// A slot's stamp says whose turn it is:
+//     stamp == tail       the slot is free for the sender holding that tail value;
+//     stamp == head + 1   the slot holds a message for the receiver holding that head value.
+// A sender claims a slot by advancing `tail` with a compare-exchange, writes the message, then
+// sets the stamp to tail + 1 (publish). A receiver claims by advancing `head`, moves the message
+// out, then sets the stamp to head + one_lap (release the slot to the sender one lap later).
+//
+// Linearisation points
+// --------------------
+//   send succeeds         the successful compare-exchange on `tail` (A3)
+//   send sees full        the load of `head` (A5) showing head + one_lap == tail
+//   send sees disconnect  the load of `tail` (A1) showing mark_bit
+//   recv succeeds         the successful compare-exchange on `head` (A8)
+//   recv sees empty       the load of `tail` (A9) showing tail == head, no mark
+//   recv sees disconnect  the same load showing tail == head with mark_bit (drained first: R7)
+//   disconnect            the fetch_or of mark_bit into `tail` (A11)
+//
+// Progress
+// --------
+// try_send / try_recv never park. They retry a lost compare-exchange (lock-free among the
+// claimers) and may snooze while a slot is claimed by a thread that has not finished writing
+// or reading it: a bounded number of that thread's instructions (SPEC R19, KB8). Blocking
+// operations spin briefly, then park on a waker; see waker.hpp for why no wake-up is lost.
+//
+// Synchronisation edges (numbered; the names in `array_order` are the mutation sites)
+// ----------------------------------------------------------------------------------
+//   (A2) acquire slot stamp in send   <- (A7) release stamp after a receive took the message
+//   (A6) release stamp after write    -> (A8a) acquire slot stamp in recv
+//   (A9) acquire tail in recv's empty/disconnected check <- (A11) disconnect's fetch_or (KB7)
+//   (A3)/(A8)/(A4)/(A10) seq_cst: the store-load halves of the waker protocol (waker.hpp) and
+//        of the full/empty checks.
+// Model-checking scenarios: verify/relacy/ (array_*).
+#pragma once
+
+#include "rill/detail/context.hpp"
+#include "rill/detail/message_cell.hpp"
+#include "rill/detail/sync/sync.hpp"
+#include "rill/detail/waker.hpp"
+#include "rill/errors.hpp"
+
+#include <cstddef>
+#include <new>
+#include <optional>
+#include <utility>
+
+namespace rill::detail {
+
+namespace array_order {
+// (A1) relaxed: the tail value is only a guess that the compare-exchange (A3) validates; the
+//      slot's ownership is established by the stamp load (A2), not by this load.
+inline constexpr std::memory_order tail_guess = sync::ordering_site("array.tail_guess", std::memory_order_relaxed);  // (A1)
+// (A2) acquire: synchronises-with the receiver's release (A7) of the same slot, so the receiver's
+//      move out of the cell happens-before this sender's write into it.
+inline constexpr std::memory_order slot_free = sync::ordering_site("array.slot_free", std::memory_order_acquire);  // (A2)
+// (A3) seq_cst: claiming a slot is the X of the waker store-load pattern for blocked receivers'
+//      re-check, and is ordered before the full check's loads of other senders.
+inline constexpr std::memory_order claim_tail = sync::ordering_site("array.claim_tail", std::memory_order_seq_cst);  // (A3)
+// (A4) seq_cst fence: orders the stamp load (A2) before the head load (A5) in the full check, so
+//      a sender that saw an occupied slot reads a head at least as new as that slot's receiver.
+inline constexpr std::memory_order full_fence = sync::ordering_site("array.full_fence", std::memory_order_seq_cst);  // (A4)
+// (A5) relaxed: ordered by the fence (A4); only compared with tail.
+inline constexpr std::memory_order head_in_full_check = sync::ordering_site("array.head_in_full_check", std::memory_order_relaxed);  // (A5)
+// (A6) release: publishes the message written into the cell to the receiver's acquire (A8a).
+inline constexpr std::memory_order publish = sync::ordering_site("array.publish", std::memory_order_release);  // (A6)
+// (A7) release: hands the emptied slot back to the sender one lap later, whose (A2) acquires it.
+inline constexpr std::memory_order slot_release = sync::ordering_site("array.slot_release", std::memory_order_release);  // (A7)
+// (A8a) acquire: synchronises-with (A6); the message is fully written before it is taken.
+inline constexpr std::memory_order slot_ready = sync::ordering_site("array.slot_ready", std::memory_order_acquire);  // (A8a)
+// (A8) seq_cst: claiming a message is the X of the waker pattern for blocked senders' re-check.
+inline constexpr std::memory_order claim_head = sync::ordering_site("array.claim_head", std::memory_order_seq_cst);  // (A8)
+// (A10) seq_cst fence: orders the stamp load (A8a) before the tail load (A9) in the empty check.
+inline constexpr std::memory_order empty_fence = sync::ordering_site("array.empty_fence", std::memory_order_seq_cst);  // (A10)
+// (A9) acquire: when it reads mark_bit it synchronises-with the disconnect (A11), so everything
+//      before the last sender's release or close() happens-before "disconnected" (R16, KB7).
+inline constexpr std::memory_order tail_in_empty_check = sync::ordering_site("array.tail_in_empty_check", std::memory_order_acquire);  // (A9)
+// (A11) seq_cst: disconnection; release half pairs with (A9); also X of the waker pattern.
+inline constexpr std::memory_order disconnect = sync::ordering_site("array.disconnect", std::memory_order_seq_cst);  // (A11)
+// (A12) seq_cst snapshot loads for size/empty/full and for blocked threads' re-checks (Y of the
+//      waker pattern).
+inline constexpr std::memory_order snapshot = sync::ordering_site("array.snapshot", std::memory_order_seq_cst);  // (A12)
+// (A13) relaxed: the initial head guess of a receive; validated by the compare-exchange (A8).
+inline constexpr std::memory_order head_guess = sync::ordering_site("array.head_guess", std::memory_order_relaxed);  // (A13)
+}  // namespace array_order
+
+template <class T>
+class array_flavor {
+  struct slot {
+    sync::atomic<std::size_t> stamp;
+    message_cell<T> message;
+  };
+
+  /// A claimed slot: which one, and the stamp to store when done with it.
+  struct token {
+    slot* claimed = nullptr;  // nullptr after a successful claim means "disconnected"
+    std::size_t stamp = 0;
+  };
+
+  enum class claim { claimed, disconnected, unavailable };
+
+ public:
+  explicit array_flavor(std::size_t capacity)
+      : capacity_(capacity), mark_bit_(mark_bit_for(capacity)), one_lap_(mark_bit_ * 2) {
+    void* memory = sync::allocate_bytes(sizeof(slot) * capacity_, alignof(slot));
+    if (memory == nullptr) throw std::bad_alloc();
+    slots_ = static_cast<slot*>(memory);
+    for (std::size_t i = 0; i < capacity_; ++i) {
+      // Slot i is free for the sender that will hold tail == i on lap 0.
+      ::new (static_cast<void*>(&slots_[i])) slot{sync::atomic<std::size_t>(i), {}};
+    }
+  }
+
+  array_flavor(const array_flavor&) = delete;
+  array_flavor& operator=(const array_flavor&) = delete;
+
+  /// Runs when the last handle is gone: destroys what is still buffered, then the ring.
+  ~array_flavor() {
+    discard_all_messages();
+    for (std::size_t i = 0; i < capacity_; ++i) slots_[i].~slot();
+    sync::deallocate_bytes(slots_, sizeof(slot) * capacity_, alignof(slot));
+  }
+
+  /// The largest capacity whose counters (with lap and mark bit) fit in a size_t.
+  static constexpr std::size_t max_capacity = std::size_t(1) << (sizeof(std::size_t) * 8 - 4);
+
+  send_result<T> try_send(T&& message) {
+    token claimed;
+    switch (start_send(claimed)) {
+      case claim::claimed: return write(claimed, std::move(message));
+      case claim::disconnected: return disconnected_send(std::move(message));
+      case claim::unavailable: break;
+    }
+    return std::unexpected(send_error<T>{send_errc::full, std::move(message)});
+  }
+
+  send_result<T> send(T&& message, const sync::deadline& deadline) {
+    token claimed;
+    for (;;) {
+      sync::backoff backoff;
+      for (;;) {
+        const claim outcome = start_send(claimed);
+        if (outcome == claim::claimed) return write(claimed, std::move(message));
+        if (outcome == claim::disconnected) return disconnected_send(std::move(message));
+        if (backoff.is_completed()) break;
+        backoff.snooze();
+      }
+      if (sync::has_passed(deadline)) {
+        return std::unexpected(send_error<T>{send_errc::timeout, std::move(message)});
+      }
+      context waiting;
+      waiter entry(waiting);
+      senders_.register_waiter(entry);
+      // (Y) of the waker pattern: room appeared (or a disconnect) between our last try and the
+      // registration? Then do not park.
+      if (!is_full() || is_disconnected()) waiting.try_select(selection_aborted);
+      waiting.wait_until(deadline);
+      senders_.unregister(entry);
+    }
+  }
+
+  recv_result<T> try_recv() {
+    token claimed;
+    switch (start_recv(claimed)) {
+      case claim::claimed: return read(claimed);
+      case claim::disconnected: return std::unexpected(recv_error::disconnected);
+      case claim::unavailable: break;
+    }
+    return std::unexpected(recv_error::empty);
+  }
+
+  recv_result<T> recv(const sync::deadline& deadline) {
+    token claimed;
+    for (;;) {
+      sync::backoff backoff;
+      for (;;) {
+        const claim outcome = start_recv(claimed);
+        if (outcome == claim::claimed) return read(claimed);
+        if (outcome == claim::disconnected) return std::unexpected(recv_error::disconnected);
+        if (backoff.is_completed()) break;
+        backoff.snooze();
+      }
+      if (sync::has_passed(deadline)) {
+        return std::unexpected(recv_error::timeout);
+      }
+      context waiting;
+      waiter entry(waiting);
+      receivers_.register_waiter(entry);
+      if (!is_empty() || is_disconnected()) waiting.try_select(selection_aborted);
+      waiting.wait_until(deadline);
+      receivers_.unregister(entry);
+    }
+  }
+
+  [[nodiscard]] std::size_t size() const {
+    for (;;) {
+      // A consistent pair: tail did not move while head was read.
+      const std::size_t tail = tail_.load(array_order::snapshot);
+      const std::size_t head = head_.load(array_order::snapshot);
+      if (tail_.load(array_order::snapshot) != tail) continue;
+      const std::size_t head_index = head & (mark_bit_ - 1);
+      const std::size_t tail_index = tail & (mark_bit_ - 1);
+      if (head_index < tail_index) return tail_index - head_index;
+      if (head_index > tail_index) return capacity_ - head_index + tail_index;
+      return (tail & ~mark_bit_) == head ? 0 : capacity_;
+    }
+  }
+
+  [[nodiscard]] bool is_empty() const {
+    const std::size_t head = head_.load(array_order::snapshot);
+    const std::size_t tail = tail_.load(array_order::snapshot);
+    return (tail & ~mark_bit_) == head;
+  }
+
+  [[nodiscard]] bool is_full() const {
+    const std::size_t tail = tail_.load(array_order::snapshot);
+    const std::size_t head = head_.load(array_order::snapshot);
+    return head + one_lap_ == (tail & ~mark_bit_);
+  }
+
+  [[nodiscard]] bool is_disconnected() const { return (tail_.load(array_order::snapshot) & mark_bit_) != 0; }
+
+  [[nodiscard]] std::size_t capacity() const noexcept { return capacity_; }
+
+  /// Marks the channel disconnected and wakes everyone. True if this call did it.
+  bool disconnect() {
+    const std::size_t tail = tail_.fetch_or(mark_bit_, array_order::disconnect);
+    if ((tail & mark_bit_) != 0) return false;
+    senders_.disconnect();
+    receivers_.disconnect();
+    return true;
+  }
+
+  /// The last receiver is gone: disconnect and destroy every buffered message now (R11, KB6).
+  void disconnect_receivers() {
+    disconnect();
+    discard_all_messages();
+  }
+
+ private:
+  static std::size_t mark_bit_for(std::size_t capacity) {
+    std::size_t bit = 1;
+    while (bit <= capacity) bit <<= 1;
+    return bit;
+  }
+
+  /// The counter after `counter`: the next index, or index 0 of the next lap.
+  std::size_t advance(std::size_t counter) const {
+    const std::size_t index = counter & (mark_bit_ - 1);
+    const std::size_t lap = counter & ~(one_lap_ - 1);
+    return index + 1 < capacity_ ? counter + 1 : lap + one_lap_;
+  }
+
+  claim start_send(token& claimed) {
+    sync::backoff backoff;
+    std::size_t tail = tail_.load(array_order::tail_guess);
+    for (;;) {
+      if ((tail & mark_bit_) != 0) return claim::disconnected;
+      const std::size_t index = tail & (mark_bit_ - 1);
+      slot& candidate = slots_[index];
+      const std::size_t stamp = candidate.stamp.load(array_order::slot_free);
+      if (tail == stamp) {
+        // The slot is free on this lap: try to claim it.
+        if (tail_.compare_exchange_weak(tail, advance(tail), array_order::claim_tail, array_order::tail_guess)) {
+          claimed.claimed = &candidate;
+          claimed.stamp = tail + 1;
+          return claim::claimed;
+        }
+        backoff.spin();
+      } else if (stamp + one_lap_ == tail + 1) {
+        // The slot still holds the message from the previous lap: full, unless head moved on.
+        sync::fence(array_order::full_fence);
+        const std::size_t head = head_.load(array_order::head_in_full_check);
+        if (head + one_lap_ == tail) return claim::unavailable;
+        backoff.spin();
+        tail = tail_.load(array_order::tail_guess);
+      } else {
+        // Another sender claimed this slot and is writing it, or our tail is stale.
+        backoff.snooze();
+        tail = tail_.load(array_order::tail_guess);
+      }
+    }
+  }
+
+  send_result<T> write(token& claimed, T&& message) {
+    claimed.claimed->message.write(std::move(message));
+    claimed.claimed->stamp.store(claimed.stamp, array_order::publish);
+    receivers_.notify();
+    return {};
+  }
+
+  claim start_recv(token& claimed) {
+    sync::backoff backoff;
+    std::size_t head = head_.load(array_order::head_guess);
+    for (;;) {
+      const std::size_t index = head & (mark_bit_ - 1);
+      slot& candidate = slots_[index];
+      const std::size_t stamp = candidate.stamp.load(array_order::slot_ready);
+      if (head + 1 == stamp) {
+        // The slot holds this lap's message: try to claim it.
+        if (head_.compare_exchange_weak(head, advance(head), array_order::claim_head, array_order::head_guess)) {
+          claimed.claimed = &candidate;
+          claimed.stamp = head + one_lap_;
+          return claim::claimed;
+        }
+        backoff.spin();
+      } else if (stamp == head) {
+        // The slot is free: empty, unless tail moved on.
+        sync::fence(array_order::empty_fence);
+        const std::size_t tail = tail_.load(array_order::tail_in_empty_check);
+        if ((tail & ~mark_bit_) == head) {
+          return (tail & mark_bit_) != 0 ? claim::disconnected : claim::unavailable;
+        }
+        backoff.spin();
+        head = head_.load(array_order::head_guess);
+      } else {
+        // A sender claimed this slot and is still writing it, or our head is stale.
+        backoff.snooze();
+        head = head_.load(array_order::head_guess);
+      }
+    }
+  }
+
+  recv_result<T> read(token& claimed) {
+    T message = claimed.claimed->message.take();
+    claimed.claimed->stamp.store(claimed.stamp, array_order::slot_release);
+    senders_.notify();
+    return message;
+  }
+
+  send_result<T> disconnected_send(T&& message) {
+    return std::unexpected(send_error<T>{send_errc::disconnected, std::move(message)});
+  }
+
+  /// Destroys every message between head and tail. Only called when no receiver can exist (the
+  /// last one is gone) and no sender can claim (the mark bit is set); waits for senders that
+  /// claimed a slot before the mark to finish writing it.
+  void discard_all_messages() {
+    const std::size_t tail = tail_.load(array_order::tail_in_empty_check) & ~mark_bit_;
+    std::size_t head = head_.load(array_order::head_guess);
+    sync::backoff backoff;
+    while (head != tail) {
+      slot& current = slots_[head & (mark_bit_ - 1)];
+      if (current.stamp.load(array_order::slot_ready) == head + 1) {
+        current.message.destroy();
+        current.stamp.store(head + one_lap_, array_order::slot_release);
+        head = advance(head);
+        backoff = sync::backoff();
+      } else {
+        backoff.snooze();  // a sender claimed this slot before the mark and is writing it
+      }
+    }
+    head_.store(head, array_order::claim_head);
+  }
+
+  alignas(64) sync::atomic<std::size_t> head_{0};
+  alignas(64) sync::atomic<std::size_t> tail_{0};
+  alignas(64) slot* slots_ = nullptr;
+  std::size_t capacity_;
+  std::size_t mark_bit_;
+  std::size_t one_lap_;
+  sync_waker senders_;
+  sync_waker receivers_;
+};
+
+}  // namespace rill::detail

@@ -1,0 +1,468 @@
+// rill/detail/list_flavor.hpp - the unbounded channel (SPEC R1, R24).
+//
+// Algorithm
+// ---------
+// A segmented queue in the form crossbeam-channel uses: messages live in a linked list of
+// blocks of `block_capacity` (31) slots. Two positions, `head` (receivers) and `tail` (senders),
+// each hold an index and the block that index falls in. An index counts slots, shifted left by
+// `shift` (1) to make room for a flag bit:
+//
+//     index = (lap * lap_size + offset) << shift | flag        lap_size = 32, offset in 0..31
+//
+// Offset 31 is never a real slot: it means "this block is used up, the next block is being
+// installed"; the thread that claims offset 30 allocates and installs the next block and moves
+// the position to offset 0 of it. The flag is `mark_bit`: in `tail` it means disconnected; in
+// `head` it means "the head block has a successor", which lets a receiver skip a load of `tail`.
+//
+// Each slot has a `state` with three bits: write (the message is in the cell), read (a receiver
+// has moved it out) and destroy (the block is being freed and this slot's reader must continue
+// the freeing). A block is freed by the reader of its last slot, or by whichever reader is the
+// last to finish in it: no epochs, no hazard pointers.
+//
+// The first block is installed lazily by the first sender, in two steps (tail.block, then
+// head.block). The release of the last receiver, racing that install, caused three successive
+// bugs in crossbeam-channel (KB1 null head walked, KB2 leak, KB3 double free); see
+// discard_all_messages() for how each is avoided.
+//
+// Linearisation points
+// --------------------
+//   send succeeds          the compare-exchange on tail.index (L4)
+//   send sees disconnect   the load of tail.index (L1) showing mark_bit
+//   recv succeeds          the compare-exchange on head.index (L9)
+//   recv sees empty        the load of tail.index (L8) equal to head, without mark
+//   recv sees disconnect   the same load, equal to head, with mark_bit (drained first: R7)
+//   disconnect             the fetch_or of mark_bit into tail.index (L13)
+//
+// Progress
+// --------
+// try_send and try_recv never park. They retry lost compare-exchanges, and may snooze while
+// another thread finishes a step it has started: installing the next block (L3/L5), or writing
+// a slot this receiver has claimed (L11). Each is a bounded number of that thread's
+// instructions, plus one allocation for a block install (SPEC R19, KB8). send never blocks
+// (the channel is unbounded) except to wait for such a step; it fails with out_of_memory when a
+// block cannot be allocated, before claiming anything (R24).
+//
+// Model-checking scenarios: verify/relacy/ (list_*).
+#pragma once
+
+#include "rill/detail/context.hpp"
+#include "rill/detail/message_cell.hpp"
+#include "rill/detail/sync/sync.hpp"
+#include "rill/detail/waker.hpp"
+#include "rill/errors.hpp"
+
+#include <cstddef>
+#include <new>
+#include <optional>
+#include <utility>
+
+namespace rill::detail {
+
+namespace list_order {
+// (L1) acquire: the tail index and block are read together; acquire pairs with the release
+//      stores (L5) of a sender that installed the next block, so the block pointer read after
+//      this load is at least as new as the index.
+inline constexpr std::memory_order tail_observe = sync::ordering_site("list.tail_observe", std::memory_order_acquire);  // (L1)
+// (L2) release: installing the first block publishes its constructed slots to the senders and
+//      receivers that acquire tail.block / head.block (L1, L7).
+inline constexpr std::memory_order first_block_publish = sync::ordering_site("list.first_block_publish", std::memory_order_release);  // (L2)
+// (L3) acquire on a failed install: the winner's block is read next.
+inline constexpr std::memory_order first_block_lost = sync::ordering_site("list.first_block_lost", std::memory_order_acquire);  // (L3)
+// (L4) seq_cst: claiming a slot is the X of the waker store-load pattern (waker.hpp) for blocked
+//      receivers; failure acquire, as (L1).
+inline constexpr std::memory_order claim_tail = sync::ordering_site("list.claim_tail", std::memory_order_seq_cst);  // (L4)
+// (L5) release: installing the next block (tail.block, tail.index, block.next) publishes the new
+//      block's constructed slots to the acquire loads (L1), (L7) and (L12).
+inline constexpr std::memory_order next_block_publish = sync::ordering_site("list.next_block_publish", std::memory_order_release);  // (L5)
+// (L6) release: the write bit publishes the message in the cell to the reader's acquire (L11).
+inline constexpr std::memory_order write_publish = sync::ordering_site("list.write_publish", std::memory_order_release);  // (L6)
+// (L7) acquire: head index and block, read together; pairs with (L10) of the receiver that
+//      moved head to the next block, and with (L2).
+inline constexpr std::memory_order head_observe = sync::ordering_site("list.head_observe", std::memory_order_acquire);  // (L7)
+// (L8) acquire: the tail load in recv's empty/disconnected check. When it reads mark_bit it
+//      synchronises-with the disconnect (L13), so what preceded the last sender's release or
+//      close() happens-before "disconnected" (R16, KB7). The seq_cst fence before it (L8f)
+//      orders it after the head load for the empty decision.
+inline constexpr std::memory_order tail_in_empty_check = sync::ordering_site("list.tail_in_empty_check", std::memory_order_acquire);  // (L8)
+inline constexpr std::memory_order empty_fence = sync::ordering_site("list.empty_fence", std::memory_order_seq_cst);  // (L8f)
+// (L9) seq_cst: claiming a message (X of the waker pattern for symmetry; senders never block).
+inline constexpr std::memory_order claim_head = sync::ordering_site("list.claim_head", std::memory_order_seq_cst);  // (L9)
+// (L10) release: moving head to the next block publishes it to the acquire loads (L7).
+inline constexpr std::memory_order head_advance = sync::ordering_site("list.head_advance", std::memory_order_release);  // (L10)
+// (L11) acquire: the reader waits for the write bit; synchronises-with (L6).
+inline constexpr std::memory_order write_observe = sync::ordering_site("list.write_observe", std::memory_order_acquire);  // (L11)
+// (L12) acquire: reading block.next; synchronises-with (L5).
+inline constexpr std::memory_order next_observe = sync::ordering_site("list.next_observe", std::memory_order_acquire);  // (L12)
+// (L13) seq_cst: disconnection; its release half pairs with (L8).
+inline constexpr std::memory_order disconnect = sync::ordering_site("list.disconnect", std::memory_order_seq_cst);  // (L13)
+// (L14) acq_rel: the read and destroy bits. Release: a reader's move out of its cell happens
+//      before the destroyer frees the block; acquire: the destroyer (or the last reader) sees
+//      every earlier reader's release before freeing.
+inline constexpr std::memory_order reader_done = sync::ordering_site("list.reader_done", std::memory_order_acq_rel);  // (L14)
+// (L15) seq_cst snapshot loads for size/empty and blocked receivers' re-check (Y of the pattern).
+inline constexpr std::memory_order snapshot = sync::ordering_site("list.snapshot", std::memory_order_seq_cst);  // (L15)
+// (L16) acq_rel: discard takes the head block away from the channel (KB3: exactly one owner).
+inline constexpr std::memory_order take_head_block = sync::ordering_site("list.take_head_block", std::memory_order_acq_rel);  // (L16)
+}  // namespace list_order
+
+template <class T>
+class list_flavor {
+  static constexpr std::size_t shift = 1;
+  static constexpr std::size_t mark_bit = 1;
+  static constexpr std::size_t lap_size = 32;
+  static constexpr std::size_t block_capacity = lap_size - 1;
+  static constexpr std::size_t unit = std::size_t(1) << shift;
+
+  static constexpr std::size_t write_bit = 1;
+  static constexpr std::size_t read_bit = 2;
+  static constexpr std::size_t destroy_bit = 4;
+
+  struct slot {
+    sync::atomic<std::size_t> state{0};
+    message_cell<T> message;
+
+    void wait_write() {
+      sync::backoff backoff;
+      while ((state.load(list_order::write_observe) & write_bit) == 0) backoff.snooze();
+    }
+  };
+
+  struct block {
+    sync::atomic<block*> next{nullptr};
+    slot slots[block_capacity];
+
+    block* wait_next() {
+      sync::backoff backoff;
+      for (;;) {
+        if (block* successor = next.load(list_order::next_observe); successor != nullptr) return successor;
+        backoff.snooze();
+      }
+    }
+  };
+
+  struct position {
+    sync::atomic<std::size_t> index{0};
+    sync::atomic<block*> current{nullptr};
+  };
+
+  struct token {
+    block* claimed = nullptr;  // nullptr after a successful claim means "disconnected"
+    std::size_t offset = 0;
+  };
+
+  enum class claim { claimed, disconnected, unavailable, out_of_memory };
+
+ public:
+  list_flavor() = default;
+  list_flavor(const list_flavor&) = delete;
+  list_flavor& operator=(const list_flavor&) = delete;
+
+  /// Runs when the last handle is gone: no other thread can touch the channel.
+  ~list_flavor() {
+    std::size_t head = head_.index.load(list_order::head_observe) & ~mark_bit;
+    const std::size_t tail = tail_.index.load(list_order::tail_observe) & ~mark_bit;
+    block* current = head_.current.load(list_order::head_observe);
+    while (head != tail) {
+      const std::size_t offset = (head >> shift) % lap_size;
+      if (offset < block_capacity) {
+        current->slots[offset].message.destroy();
+      } else {
+        block* successor = current->next.load(list_order::next_observe);
+        destroy_block_storage(current);
+        current = successor;
+      }
+      head += unit;
+    }
+    if (current != nullptr) destroy_block_storage(current);
+  }
+
+  send_result<T> try_send(T&& message) { return send(std::move(message), std::nullopt); }
+
+  send_result<T> send(T&& message, const sync::deadline&) {
+    token claimed;
+    switch (start_send(claimed)) {
+      case claim::claimed: break;
+      case claim::disconnected:
+        return std::unexpected(send_error<T>{send_errc::disconnected, std::move(message)});
+      case claim::out_of_memory:
+      case claim::unavailable:
+        return std::unexpected(send_error<T>{send_errc::out_of_memory, std::move(message)});
+    }
+    slot& target = claimed.claimed->slots[claimed.offset];
+    target.message.write(std::move(message));
+    target.state.fetch_or(write_bit, list_order::write_publish);
+    receivers_.notify();
+    return {};
+  }
+
+  recv_result<T> try_recv() {
+    token claimed;
+    switch (start_recv(claimed)) {
+      case claim::claimed: return read(claimed);
+      case claim::disconnected: return std::unexpected(recv_error::disconnected);
+      default: return std::unexpected(recv_error::empty);
+    }
+  }
+
+  recv_result<T> recv(const sync::deadline& deadline) {
+    token claimed;
+    for (;;) {
+      sync::backoff backoff;
+      for (;;) {
+        const claim outcome = start_recv(claimed);
+        if (outcome == claim::claimed) return read(claimed);
+        if (outcome == claim::disconnected) return std::unexpected(recv_error::disconnected);
+        if (backoff.is_completed()) break;
+        backoff.snooze();
+      }
+      if (sync::has_passed(deadline)) return std::unexpected(recv_error::timeout);
+      context waiting;
+      waiter entry(waiting);
+      receivers_.register_waiter(entry);
+      if (!is_empty() || is_disconnected()) waiting.try_select(selection_aborted);
+      waiting.wait_until(deadline);
+      receivers_.unregister(entry);
+    }
+  }
+
+  [[nodiscard]] std::size_t size() const {
+    for (;;) {
+      std::size_t tail = tail_.index.load(list_order::snapshot);
+      std::size_t head = head_.index.load(list_order::snapshot);
+      if (tail_.index.load(list_order::snapshot) != tail) continue;  // not a consistent pair
+      tail &= ~mark_bit;
+      head &= ~mark_bit;
+      // Offset 31 of a lap is no slot: count it as the start of the next block.
+      if (((tail >> shift) & (lap_size - 1)) == lap_size - 1) tail += unit;
+      if (((head >> shift) & (lap_size - 1)) == lap_size - 1) head += unit;
+      // Rebase both on head's lap, then subtract the one non-slot per lap between them.
+      const std::size_t lap = (head >> shift) / lap_size;
+      tail = (tail - ((lap * lap_size) << shift)) >> shift;
+      head = (head - ((lap * lap_size) << shift)) >> shift;
+      return tail - tail / lap_size - head;
+    }
+  }
+
+  [[nodiscard]] bool is_empty() const {
+    const std::size_t head = head_.index.load(list_order::snapshot);
+    const std::size_t tail = tail_.index.load(list_order::snapshot);
+    return (head >> shift) == (tail >> shift);
+  }
+
+  [[nodiscard]] bool is_disconnected() const {
+    return (tail_.index.load(list_order::snapshot) & mark_bit) != 0;
+  }
+
+  /// Marks the channel disconnected and wakes blocked receivers. True if this call did it.
+  bool disconnect() {
+    const std::size_t tail = tail_.index.fetch_or(mark_bit, list_order::disconnect);
+    if ((tail & mark_bit) != 0) return false;
+    receivers_.disconnect();
+    return true;
+  }
+
+  /// The last receiver is gone: disconnect and destroy every buffered message now (R11, KB6).
+  void disconnect_receivers() {
+    disconnect();
+    discard_all_messages();
+  }
+
+ private:
+  static block* create_block() {
+    void* memory = sync::allocate_bytes(sizeof(block), alignof(block));
+    if (memory == nullptr) return nullptr;
+    return ::new (memory) block();
+  }
+
+  static void destroy_block_storage(block* target) {
+    target->~block();
+    sync::deallocate_bytes(target, sizeof(block), alignof(block));
+  }
+
+  /// Frees `target` unless a reader of a slot from `start` on is still busy in it; that reader
+  /// sees destroy_bit when it finishes and continues from its own slot.
+  static void destroy_block(block* target, std::size_t start) {
+    // The last slot's reader starts destruction, so it is not checked here.
+    for (std::size_t i = start; i + 1 < block_capacity; ++i) {
+      slot& current = target->slots[i];
+      if ((current.state.load(list_order::write_observe) & read_bit) == 0 &&
+          (current.state.fetch_or(destroy_bit, list_order::reader_done) & read_bit) == 0) {
+        return;  // that slot's reader is still at work; it will free the block
+      }
+    }
+    destroy_block_storage(target);
+  }
+
+  claim start_send(token& claimed) {
+    sync::backoff backoff;
+    std::size_t tail = tail_.index.load(list_order::tail_observe);
+    block* current = tail_.current.load(list_order::tail_observe);
+    block* next_block = nullptr;
+    struct release_unused {
+      block*& pending;
+      ~release_unused() {
+        if (pending != nullptr) destroy_block_storage(pending);
+      }
+    } guard{next_block};
+
+    for (;;) {
+      if ((tail & mark_bit) != 0) return claim::disconnected;
+      const std::size_t offset = (tail >> shift) % lap_size;
+      if (offset == block_capacity) {
+        // Another sender claimed the block's last slot and is installing the next block.
+        backoff.snooze();
+        tail = tail_.index.load(list_order::tail_observe);
+        current = tail_.current.load(list_order::tail_observe);
+        continue;
+      }
+      // About to claim the block's last slot: have the next block ready before claiming, so
+      // that an allocation failure is reported before anything is claimed (R24).
+      if (offset + 1 == block_capacity && next_block == nullptr) {
+        next_block = create_block();
+        if (next_block == nullptr) return claim::out_of_memory;
+      }
+      if (current == nullptr) {
+        // The very first message: install the first block (step 1: tail.block).
+        block* first = create_block();
+        if (first == nullptr) return claim::out_of_memory;
+        block* expected = nullptr;
+        if (tail_.current.compare_exchange_strong(expected, first, list_order::first_block_publish,
+                                                  list_order::first_block_lost)) {
+          // Step 2: head.block. Between the two steps other senders may already claim slots in
+          // `first` (KB1); receivers and discard_all_messages wait for this store.
+          head_.current.store(first, list_order::first_block_publish);
+          current = first;
+        } else {
+          destroy_block_storage(first);
+          tail = tail_.index.load(list_order::tail_observe);
+          current = tail_.current.load(list_order::tail_observe);
+          continue;
+        }
+      }
+      const std::size_t new_tail = tail + unit;
+      if (tail_.index.compare_exchange_weak(tail, new_tail, list_order::claim_tail, list_order::tail_observe)) {
+        if (offset + 1 == block_capacity) {
+          // We took the last slot: install the next block and skip the non-slot offset.
+          block* successor = next_block;
+          next_block = nullptr;
+          tail_.current.store(successor, list_order::next_block_publish);
+          tail_.index.fetch_add(unit, list_order::next_block_publish);
+          current->next.store(successor, list_order::next_block_publish);
+        }
+        claimed.claimed = current;
+        claimed.offset = offset;
+        return claim::claimed;
+      }
+      current = tail_.current.load(list_order::tail_observe);
+      backoff.spin();
+    }
+  }
+
+  claim start_recv(token& claimed) {
+    sync::backoff backoff;
+    std::size_t head = head_.index.load(list_order::head_observe);
+    block* current = head_.current.load(list_order::head_observe);
+    for (;;) {
+      const std::size_t offset = (head >> shift) % lap_size;
+      if (offset == block_capacity) {
+        // Another receiver is moving head to the next block.
+        backoff.snooze();
+        head = head_.index.load(list_order::head_observe);
+        current = head_.current.load(list_order::head_observe);
+        continue;
+      }
+      std::size_t new_head = head + unit;
+      if ((new_head & mark_bit) == 0) {
+        // Not known whether the head block has a successor: compare with tail.
+        sync::fence(list_order::empty_fence);
+        const std::size_t tail = tail_.index.load(list_order::tail_in_empty_check);
+        if ((head >> shift) == (tail >> shift)) {
+          return (tail & mark_bit) != 0 ? claim::disconnected : claim::unavailable;
+        }
+        // Different blocks: remember that the head block has a successor.
+        if ((head >> shift) / lap_size != (tail >> shift) / lap_size) new_head |= mark_bit;
+      }
+      if (current == nullptr) {
+        // The first block is being installed (between its two steps): wait for it.
+        backoff.snooze();
+        head = head_.index.load(list_order::head_observe);
+        current = head_.current.load(list_order::head_observe);
+        continue;
+      }
+      if (head_.index.compare_exchange_weak(head, new_head, list_order::claim_head, list_order::head_observe)) {
+        if (offset + 1 == block_capacity) {
+          // We took the block's last slot: move head to the next block.
+          block* successor = current->wait_next();
+          std::size_t next_index = (new_head & ~mark_bit) + unit;
+          if (successor->next.load(list_order::next_observe) != nullptr) next_index |= mark_bit;
+          head_.current.store(successor, list_order::head_advance);
+          head_.index.store(next_index, list_order::head_advance);
+        }
+        claimed.claimed = current;
+        claimed.offset = offset;
+        return claim::claimed;
+      }
+      current = head_.current.load(list_order::head_observe);
+      backoff.spin();
+    }
+  }
+
+  recv_result<T> read(token& claimed) {
+    block* current = claimed.claimed;
+    const std::size_t offset = claimed.offset;
+    slot& source = current->slots[offset];
+    source.wait_write();  // the sender claimed this slot before us and may still be writing it
+    T message = source.message.take();
+    if (offset + 1 == block_capacity) {
+      destroy_block(current, 0);
+    } else if ((source.state.fetch_or(read_bit, list_order::reader_done) & destroy_bit) != 0) {
+      destroy_block(current, offset + 1);
+    }
+    return message;
+  }
+
+  /// Destroys every buffered message and frees the blocks. Called once, by the last receiver's
+  /// release, after the mark bit is set: no receiver exists and no sender can claim a new slot.
+  void discard_all_messages() {
+    sync::backoff backoff;
+    std::size_t tail = tail_.index.load(list_order::tail_observe);
+    // A sender that claimed a block's last slot is still installing the next block: wait.
+    while (((tail >> shift) % lap_size) == block_capacity) {
+      backoff.snooze();
+      tail = tail_.index.load(list_order::tail_observe);
+    }
+    std::size_t head = head_.index.load(list_order::head_observe);
+    // Take the head block away from the channel (KB3): the destructor will not see it again.
+    // A sender that installs the first block after this point stores it into head.block, and
+    // the destructor frees it (KB2).
+    block* current = head_.current.exchange(nullptr, list_order::take_head_block);
+    if ((head >> shift) != (tail >> shift)) {
+      // There are messages, so a first block exists or is being installed (KB1): wait for it.
+      while (current == nullptr) {
+        backoff.snooze();
+        current = head_.current.exchange(nullptr, list_order::take_head_block);
+      }
+    }
+    while ((head >> shift) != (tail >> shift)) {
+      const std::size_t offset = (head >> shift) % lap_size;
+      if (offset < block_capacity) {
+        slot& buffered = current->slots[offset];
+        buffered.wait_write();
+        buffered.message.destroy();
+      } else {
+        block* successor = current->wait_next();
+        destroy_block_storage(current);
+        current = successor;
+      }
+      head += unit;
+    }
+    if (current != nullptr) destroy_block_storage(current);
+    head_.index.store(head & ~mark_bit, list_order::head_advance);
+  }
+
+  alignas(64) position head_;
+  alignas(64) position tail_;
+  sync_waker receivers_;
+};
+
+}  // namespace rill::detail

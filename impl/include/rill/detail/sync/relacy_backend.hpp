@@ -1,0 +1,250 @@
+// rill/detail/sync/relacy_backend.hpp - the model-checking backend of the sync layer.
+//
+// Selected by RILL_SYNC_BACKEND_RELACY. Every operation is forwarded to Relacy (Debian's
+// relacy-dev) together with the caller's std::source_location, so a counterexample history names
+// the production file and line of each step.
+//
+// Facts this header encodes (each cost time to find):
+//   * relacy_std.hpp does not compile against libstdc++ 12; relacy/relacy.hpp does, but it
+//     defines macros (new, delete, malloc, free, assert, memory_order_*) that break ordinary C++.
+//     They are undefined again below; rill never needs them, because it calls rl:: directly.
+//   * Relacy threads are fibers on one OS thread: C++ thread_local is shared between them, so
+//     thread identity comes from rl::thread_index().
+//   * Spin loops must yield to Relacy's scheduler (rl::yield) or bounded search reports a
+//     livelock; backoff limits are tiny so that blocking operations park soon.
+//   * A timed wait times out whenever the scheduler chooses. Time is virtual: now() reads a
+//     counter that a timed-out park advances to its deadline, so no real clock leaks in.
+//   * Relacy objects (atomics, vars, mutexes) must be created inside the simulation.
+// Build flags (verify/relacy/CMakeLists.txt): -O1 -fno-sized-deallocation, and on g++
+// -fno-lifetime-dse, without which use of a destroyed Relacy object goes unseen at -O1.
+#pragma once
+
+#include <relacy/relacy.hpp>
+
+#undef new
+#undef delete
+#undef malloc
+#undef calloc
+#undef realloc
+#undef free
+#undef assert
+#undef memory_order_relaxed
+#undef memory_order_consume
+#undef memory_order_acquire
+#undef memory_order_release
+#undef memory_order_acq_rel
+#undef memory_order_seq_cst
+
+#include <atomic>
+#include <chrono>
+#include <cstddef>
+#include <cstdint>
+#include <source_location>
+#include <type_traits>
+
+namespace rill::detail::sync {
+
+using site = std::source_location;
+
+inline rl::debug_info debug_info_of(const site& where) noexcept {
+  return rl::debug_info(where.function_name(), where.file_name(), where.line());
+}
+
+constexpr rl::memory_order relacy_order(std::memory_order order) noexcept {
+  switch (order) {
+    case std::memory_order_relaxed: return rl::mo_relaxed;
+    case std::memory_order_consume: return rl::mo_consume;
+    case std::memory_order_acquire: return rl::mo_acquire;
+    case std::memory_order_release: return rl::mo_release;
+    case std::memory_order_acq_rel: return rl::mo_acq_rel;
+    default: return rl::mo_seq_cst;
+  }
+}
+
+template <class T>
+class atomic {
+  static_assert(std::is_trivially_copyable_v<T>, "rill sync atomic<T> needs a trivially copyable T");
+
+ public:
+  atomic() : value_() {}
+  explicit atomic(T initial) : value_(initial) {}
+  atomic(const atomic&) = delete;
+  atomic& operator=(const atomic&) = delete;
+
+  T load(std::memory_order order, site where = site::current()) const {
+    return value_.load(relacy_order(order), debug_info_of(where));
+  }
+  void store(T desired, std::memory_order order, site where = site::current()) {
+    value_.store(desired, relacy_order(order), debug_info_of(where));
+  }
+  T exchange(T desired, std::memory_order order, site where = site::current()) {
+    return value_.exchange(desired, relacy_order(order), debug_info_of(where));
+  }
+  bool compare_exchange_weak(T& expected, T desired, std::memory_order success, std::memory_order failure,
+                             site where = site::current()) {
+    const auto info = debug_info_of(where);
+    return value_.compare_exchange_weak(expected, desired, relacy_order(success), info, relacy_order(failure), info);
+  }
+  bool compare_exchange_strong(T& expected, T desired, std::memory_order success, std::memory_order failure,
+                               site where = site::current()) {
+    const auto info = debug_info_of(where);
+    return value_.compare_exchange_strong(expected, desired, relacy_order(success), info, relacy_order(failure),
+                                          info);
+  }
+  T fetch_add(T operand, std::memory_order order, site where = site::current())
+    requires std::is_integral_v<T>
+  {
+    return value_.fetch_add(operand, relacy_order(order), debug_info_of(where));
+  }
+  T fetch_sub(T operand, std::memory_order order, site where = site::current())
+    requires std::is_integral_v<T>
+  {
+    return value_.fetch_sub(operand, relacy_order(order), debug_info_of(where));
+  }
+  T fetch_or(T operand, std::memory_order order, site where = site::current())
+    requires std::is_integral_v<T>
+  {
+    return value_.fetch_or(operand, relacy_order(order), debug_info_of(where));
+  }
+  T fetch_and(T operand, std::memory_order order, site where = site::current())
+    requires std::is_integral_v<T>
+  {
+    return value_.fetch_and(operand, relacy_order(order), debug_info_of(where));
+  }
+
+ private:
+  mutable rl::atomic<T> value_;
+};
+
+inline void fence(std::memory_order order, site where = site::current()) {
+  rl::atomic_thread_fence(relacy_order(order), debug_info_of(where));
+}
+
+/// Under Relacy a plain variable: a write or read mark is a non-atomic access that Relacy checks
+/// for data races against every other mark on the same object.
+class race_marker {
+ public:
+  race_marker() : marker_(0) {}
+  void mark_write(site where = site::current()) { marker_(debug_info_of(where)) = 0; }
+  void mark_read(site where = site::current()) const { (void)static_cast<int>(marker_(debug_info_of(where))); }
+
+ private:
+  rl::var<int> marker_;
+};
+
+template <class T>
+class plain {
+ public:
+  plain() : value_(T()) {}
+  explicit plain(T initial) : value_(initial) {}
+  T load(site where = site::current()) const { return static_cast<T>(value_(debug_info_of(where))); }
+  void store(T value, site where = site::current()) { value_(debug_info_of(where)) = value; }
+
+ private:
+  rl::var<T> value_;
+};
+
+class mutex {
+ public:
+  void lock(site where = site::current()) { mutex_.lock(debug_info_of(where)); }
+  bool try_lock(site where = site::current()) { return mutex_.try_lock(debug_info_of(where)); }
+  void unlock(site where = site::current()) { mutex_.unlock(debug_info_of(where)); }
+
+ private:
+  friend class parker;
+  rl::mutex mutex_;
+};
+
+/// Virtual time. Starts at the epoch; a timed park that times out moves it to its deadline.
+/// Relacy runs all fibers on one OS thread, so a plain variable is enough; the scenario harness
+/// calls reset_virtual_time() at the start of each iteration.
+struct clock {
+  using duration = std::chrono::steady_clock::duration;
+  using rep = duration::rep;
+  using period = duration::period;
+  using time_point = std::chrono::steady_clock::time_point;
+  static constexpr bool is_steady = true;
+};
+inline clock::time_point& virtual_now() noexcept {
+  static clock::time_point value{};
+  return value;
+}
+inline void reset_virtual_time() noexcept { virtual_now() = clock::time_point{}; }
+inline clock::time_point now() noexcept { return virtual_now(); }
+
+class parker {
+ public:
+  parker() : token_(false) {}
+  void park(site where = site::current()) {
+    const auto info = debug_info_of(where);
+    lock_adapter lock{mutex_};
+    mutex_.lock(info);
+    while (!static_cast<bool>(token_(info))) condition_.wait(lock, info);
+    token_(info) = false;
+    mutex_.unlock(info);
+  }
+  bool park_until(clock::time_point deadline, site where = site::current()) {
+    const auto info = debug_info_of(where);
+    lock_adapter lock{mutex_};
+    mutex_.lock(info);
+    bool unparked = static_cast<bool>(token_(info));
+    if (!unparked) {
+      // Relacy decides whether this wait times out; a spurious wake-up is also possible, and is
+      // reported to the caller as "not unparked" only after the deadline has passed.
+      const bool notified = condition_.wait_for(lock, 0, info);
+      unparked = static_cast<bool>(token_(info));
+      if (!unparked && !notified && virtual_now() < deadline) virtual_now() = deadline;
+    }
+    token_(info) = false;
+    mutex_.unlock(info);
+    return unparked;
+  }
+  void unpark(site where = site::current()) {
+    const auto info = debug_info_of(where);
+    mutex_.lock(info);
+    token_(info) = true;
+    condition_.notify_one(info);
+    mutex_.unlock(info);
+  }
+
+ private:
+  struct lock_adapter {
+    rl::mutex& mutex;
+    void lock(rl::debug_info_param info) { mutex.lock(info); }
+    void unlock(rl::debug_info_param info) { mutex.unlock(info); }
+  };
+  rl::mutex mutex_;
+  rl::condition_variable condition_;
+  rl::var<bool> token_;
+};
+
+inline void spin_pause() { rl::yield(1, debug_info_of(site::current())); }
+inline void yield_now() { rl::yield(1, debug_info_of(site::current())); }
+
+struct backoff_limits {
+  static constexpr unsigned spin = 0;
+  static constexpr unsigned yield = 1;
+};
+
+using allocation_filter = bool (*)(std::size_t bytes) noexcept;
+inline allocation_filter allocation_hook = nullptr;
+
+/// Relacy tracks every allocation (leaks, double frees, use after free). rl_malloc gives
+/// malloc's alignment, so larger alignments are made by over-allocating and keeping the
+/// original pointer just below the aligned block.
+inline void* allocate_bytes(std::size_t bytes, std::size_t alignment, site where = site::current()) {
+  if (allocation_hook != nullptr && !allocation_hook(bytes)) return nullptr;
+  const std::size_t header = alignment < sizeof(void*) ? sizeof(void*) : alignment;
+  void* raw = rl::rl_malloc(bytes + header + alignment, debug_info_of(where));
+  auto address = reinterpret_cast<std::uintptr_t>(raw) + header;
+  address = (address + alignment - 1) & ~(static_cast<std::uintptr_t>(alignment) - 1);
+  reinterpret_cast<void**>(address)[-1] = raw;
+  return reinterpret_cast<void*>(address);
+}
+inline void deallocate_bytes(void* pointer, std::size_t, std::size_t, site where = site::current()) {
+  rl::rl_free(static_cast<void**>(pointer)[-1], debug_info_of(where));
+}
+
+inline std::uintptr_t thread_identity() { return static_cast<std::uintptr_t>(rl::thread_index()) + 1; }
+
+}  // namespace rill::detail::sync

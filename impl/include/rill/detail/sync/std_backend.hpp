@@ -1,0 +1,180 @@
+// rill/detail/sync/std_backend.hpp - the production backend of the sync layer.
+//
+// Thin wrappers over the standard library. The std::source_location parameters exist only so
+// that the Relacy backend can report production file:line; here they are unused and cost nothing
+// after inlining.
+#pragma once
+
+#include <atomic>
+#include <chrono>
+#include <condition_variable>
+#include <cstddef>
+#include <cstdint>
+#include <functional>
+#include <mutex>
+#include <new>
+#include <source_location>
+#include <thread>
+#include <type_traits>
+
+#if defined(__x86_64__) || defined(__i386__)
+#include <immintrin.h>
+#endif
+
+namespace rill::detail::sync {
+
+using site = std::source_location;
+
+template <class T>
+class atomic {
+  static_assert(std::is_trivially_copyable_v<T>, "rill sync atomic<T> needs a trivially copyable T");
+
+ public:
+  constexpr atomic() noexcept : value_() {}
+  constexpr explicit atomic(T initial) noexcept : value_(initial) {}
+  atomic(const atomic&) = delete;
+  atomic& operator=(const atomic&) = delete;
+
+  T load(std::memory_order order, site = site::current()) const noexcept { return value_.load(order); }
+  void store(T desired, std::memory_order order, site = site::current()) noexcept { value_.store(desired, order); }
+  T exchange(T desired, std::memory_order order, site = site::current()) noexcept {
+    return value_.exchange(desired, order);
+  }
+  bool compare_exchange_weak(T& expected, T desired, std::memory_order success, std::memory_order failure,
+                             site = site::current()) noexcept {
+    return value_.compare_exchange_weak(expected, desired, success, failure);
+  }
+  bool compare_exchange_strong(T& expected, T desired, std::memory_order success, std::memory_order failure,
+                               site = site::current()) noexcept {
+    return value_.compare_exchange_strong(expected, desired, success, failure);
+  }
+  T fetch_add(T operand, std::memory_order order, site = site::current()) noexcept
+    requires std::is_integral_v<T>
+  {
+    return value_.fetch_add(operand, order);
+  }
+  T fetch_sub(T operand, std::memory_order order, site = site::current()) noexcept
+    requires std::is_integral_v<T>
+  {
+    return value_.fetch_sub(operand, order);
+  }
+  T fetch_or(T operand, std::memory_order order, site = site::current()) noexcept
+    requires std::is_integral_v<T>
+  {
+    return value_.fetch_or(operand, order);
+  }
+  T fetch_and(T operand, std::memory_order order, site = site::current()) noexcept
+    requires std::is_integral_v<T>
+  {
+    return value_.fetch_and(operand, order);
+  }
+
+ private:
+  std::atomic<T> value_;
+};
+
+inline void fence(std::memory_order order, site = site::current()) noexcept { std::atomic_thread_fence(order); }
+
+/// Marks accesses to non-atomic shared data. Empty in production.
+class race_marker {
+ public:
+  void mark_write(site = site::current()) noexcept {}
+  void mark_read(site = site::current()) const noexcept {}
+};
+
+/// A non-atomic shared variable. Production: the value itself.
+template <class T>
+class plain {
+ public:
+  constexpr plain() noexcept : value_() {}
+  constexpr explicit plain(T initial) noexcept : value_(initial) {}
+  T load(site = site::current()) const noexcept { return value_; }
+  void store(T value, site = site::current()) noexcept { value_ = value; }
+
+ private:
+  T value_;
+};
+
+class mutex {
+ public:
+  void lock(site = site::current()) { mutex_.lock(); }
+  bool try_lock(site = site::current()) { return mutex_.try_lock(); }
+  void unlock(site = site::current()) { mutex_.unlock(); }
+
+ private:
+  friend class parker;
+  std::mutex mutex_;
+};
+
+using clock = std::chrono::steady_clock;
+inline clock::time_point now() noexcept { return clock::now(); }
+
+/// Parks one thread until it is unparked or a deadline passes.
+///
+/// The unpark token is sticky: an unpark() that arrives before park() makes the next park()
+/// return at once, so a waker never has to know whether the sleeper has gone to sleep yet.
+/// unpark() sets the token and notifies while holding the mutex, so once it returns it touches
+/// the parker no more and the parked thread may destroy it (the parker lives in a stack frame).
+class parker {
+ public:
+  void park(site = site::current()) {
+    std::unique_lock lock(mutex_);
+    condition_.wait(lock, [this] { return token_; });
+    token_ = false;
+  }
+  /// Returns true if unparked, false if the deadline passed first.
+  bool park_until(clock::time_point deadline, site = site::current()) {
+    std::unique_lock lock(mutex_);
+    const bool unparked = condition_.wait_until(lock, deadline, [this] { return token_; });
+    token_ = false;
+    return unparked;
+  }
+  void unpark(site = site::current()) {
+    std::lock_guard lock(mutex_);
+    token_ = true;
+    condition_.notify_one();
+  }
+
+ private:
+  std::mutex mutex_;
+  std::condition_variable condition_;
+  bool token_ = false;
+};
+
+inline void spin_pause() noexcept {
+#if defined(__x86_64__) || defined(__i386__)
+  _mm_pause();
+#elif defined(__aarch64__)
+  asm volatile("yield" ::: "memory");
+#endif
+}
+inline void yield_now() noexcept { std::this_thread::yield(); }
+
+struct backoff_limits {
+  static constexpr unsigned spin = 6;    // up to 2^6 pause instructions per spin
+  static constexpr unsigned yield = 10;  // then up to 4 yields before parking
+};
+
+/// Test hook for allocation failure (fault injection): when set, it is asked before every
+/// allocation and a `false` answer makes the allocation fail as if memory were exhausted.
+using allocation_filter = bool (*)(std::size_t bytes) noexcept;
+inline std::atomic<allocation_filter> allocation_hook{nullptr};
+
+/// Allocates `bytes` aligned to `alignment`; nullptr when memory is exhausted (or the hook says
+/// so). Never throws.
+inline void* allocate_bytes(std::size_t bytes, std::size_t alignment, site = site::current()) noexcept {
+  if (auto filter = allocation_hook.load(std::memory_order_acquire); filter != nullptr && !filter(bytes)) {
+    return nullptr;
+  }
+  return ::operator new(bytes, std::align_val_t{alignment}, std::nothrow);
+}
+inline void deallocate_bytes(void* pointer, std::size_t bytes, std::size_t alignment,
+                             site = site::current()) noexcept {
+  ::operator delete(pointer, bytes, std::align_val_t{alignment});
+}
+
+inline std::uintptr_t thread_identity() noexcept {
+  return static_cast<std::uintptr_t>(std::hash<std::thread::id>{}(std::this_thread::get_id()));
+}
+
+}  // namespace rill::detail::sync

@@ -1,0 +1,49 @@
+// rill/detail/sync/sync.hpp - the one door through which rill's channel code synchronises.
+//
+// Why a sync layer
+// ----------------
+// rill's claim is that the headers users include are the headers that were model-checked. That
+// only holds if every atomic access, every lock, every park and every reading of the clock in
+// channel code goes through one interface whose implementation can be swapped:
+//
+//   backend   selected by                      used for
+//   -------   -----------------------------    ---------------------------------------------
+//   std       (default)                        production: std::atomic, futex-backed parking
+//   relacy    RILL_SYNC_BACKEND_RELACY          model checking with Relacy (verify/relacy/)
+//
+// A backend header defines, in namespace rill::detail::sync, the same set of names:
+//
+//   atomic<T>            load/store/exchange/compare_exchange_*/fetch_* taking a
+//                        std::memory_order and (defaulted) the caller's std::source_location,
+//                        so that a Relacy counterexample names production file:line.
+//   fence(order)         a standalone fence.
+//   race_marker          an empty object in production; under Relacy a plain variable that is
+//                        "written" or "read" around accesses to non-atomic shared data (message
+//                        slots), so that an unsynchronised access is reported as a data race.
+//   plain<T>             a non-atomic shared variable of a small trivially copyable type.
+//   mutex                lock()/unlock()/try_lock(), usable with std::lock_guard.
+//   parker               a one-thread sleep/wake primitive with a sticky unpark token.
+//   clock, now()         a monotonic clock; under Relacy a virtual one.
+//   spin_pause(),
+//   yield_now()          busy-wait hints (under Relacy: yield to the model checker's scheduler).
+//   backoff_limits       how long backoff spins before it yields and before it gives up.
+//   allocate_bytes(),
+//   deallocate_bytes()   raw allocation; may fail (returns nullptr) through allocation_hook.
+//   thread_identity()    an integer naming the calling thread.
+//
+// A third backend (a deterministic scheduler with virtual time, for schedule fuzzing) is added by
+// writing one more header with these names and one more branch below; channel code is untouched.
+//
+// Nothing outside this directory may name std::atomic, std::mutex, std::condition_variable,
+// thread_local, std::this_thread or a clock's now(); `ctest -L lint` enforces it.
+#pragma once
+
+#if defined(RILL_SYNC_BACKEND_RELACY)
+#include "rill/detail/sync/relacy_backend.hpp"
+#else
+#include "rill/detail/sync/std_backend.hpp"
+#endif
+
+#include "rill/detail/sync/backoff.hpp"
+#include "rill/detail/sync/deadline.hpp"
+#include "rill/detail/sync/ordering_site.hpp"

@@ -1,0 +1,169 @@
+// rill/detail/waker.hpp - the queue of threads blocked on one side of a channel.
+//
+// Design
+// ------
+// A `waiter` is a node in the blocked thread's own stack frame: the operation it waits for (an
+// id), its context (context.hpp) and, for the rendezvous flavor, the packet through which the
+// message is handed over. Nodes form an intrusive doubly linked FIFO list, so registering and
+// unregistering never allocate and never fail.
+//
+// `waker` is the unsynchronised list; its owner's lock protects it (the rendezvous flavor keeps
+// both of its wakers under one channel mutex). `sync_waker` adds its own mutex and an `is_empty`
+// flag so that the hot path of a non-blocking operation (notify with nobody waiting) costs one
+// load and no lock.
+//
+// Why no wake-up is lost (the store-load pattern)
+// -----------------------------------------------
+//   blocked thread                          notifier
+//   (W1) register: is_empty = false          (X) the channel operation that makes progress,
+//        (seq_cst store, under the lock)         a seq_cst read-modify-write of head or tail
+//   (Y) re-check the channel (seq_cst        (W2) notify: load is_empty (seq_cst)
+//       loads of head / tail)
+// All four are seq_cst, so they lie in one total order. If (W2) reads `true` (nobody there),
+// (W2) precedes (W1), hence (X) precedes (Y), and the re-check (Y) sees the progress and the
+// thread does not park. Otherwise (W2) reads `false`, the notifier takes the lock and selects a
+// waiter. Weakening either side to acquire/release breaks this (a classic Dekker pattern); the
+// mutation bank has the counterexample.
+//
+// A notifier selects and unparks while holding the lock; the blocked thread always unregisters
+// (taking the lock) before its frame ends. So no notifier touches a dead frame (KB19, KB25).
+#pragma once
+
+#include "rill/detail/context.hpp"
+#include "rill/detail/sync/sync.hpp"
+
+#include <cstdint>
+#include <mutex>
+
+namespace rill::detail {
+
+struct waiter {
+  explicit waiter(context& owner_context, void* handoff_packet = nullptr) noexcept
+      : owner(&owner_context), packet(handoff_packet) {}
+  waiter(const waiter&) = delete;
+  waiter& operator=(const waiter&) = delete;
+
+  /// The id a notifier stores into the context when it selects this waiter.
+  [[nodiscard]] selection operation() const noexcept { return reinterpret_cast<selection>(this); }
+
+  context* owner;
+  void* packet;
+  waiter* previous = nullptr;
+  waiter* next = nullptr;
+  bool linked = false;
+};
+
+/// An unsynchronised FIFO of waiters; the caller holds the lock that protects it.
+class waker {
+ public:
+  void register_waiter(waiter& entry) noexcept {
+    entry.previous = tail_;
+    entry.next = nullptr;
+    if (tail_ != nullptr) {
+      tail_->next = &entry;
+    } else {
+      head_ = &entry;
+    }
+    tail_ = &entry;
+    entry.linked = true;
+  }
+
+  /// Removes `entry` if a notifier has not already done so; true if it was still registered.
+  bool unregister(waiter& entry) noexcept {
+    if (!entry.linked) return false;
+    unlink(entry);
+    return true;
+  }
+
+  /// Selects and unparks the first waiter of another thread that can still be selected, removes
+  /// it and returns it (nullptr if none). The returned node stays valid while the lock is held.
+  waiter* try_select() {
+    const std::uintptr_t self = sync::thread_identity();
+    for (waiter* entry = head_; entry != nullptr; entry = entry->next) {
+      // A thread never pairs with itself (a select sending and receiving on one rendezvous
+      // channel must not meet itself).
+      if (entry->owner->thread() == self) continue;
+      if (entry->owner->try_select(entry->operation())) {
+        unlink(*entry);
+        entry->owner->unpark();
+        return entry;
+      }
+    }
+    return nullptr;
+  }
+
+  /// Wakes every waiter with `disconnected`; they unregister themselves.
+  void disconnect() {
+    for (waiter* entry = head_; entry != nullptr; entry = entry->next) {
+      if (entry->owner->try_select(selection_disconnected)) entry->owner->unpark();
+    }
+  }
+
+  [[nodiscard]] bool empty() const noexcept { return head_ == nullptr; }
+
+  /// True if some waiter belongs to another thread (one that try_select could pair with).
+  [[nodiscard]] bool has_other_thread() const {
+    const std::uintptr_t self = sync::thread_identity();
+    for (waiter* entry = head_; entry != nullptr; entry = entry->next) {
+      if (entry->owner->thread() != self) return true;
+    }
+    return false;
+  }
+
+ private:
+  void unlink(waiter& entry) noexcept {
+    (entry.previous != nullptr ? entry.previous->next : head_) = entry.next;
+    (entry.next != nullptr ? entry.next->previous : tail_) = entry.previous;
+    entry.previous = entry.next = nullptr;
+    entry.linked = false;
+  }
+
+  waiter* head_ = nullptr;
+  waiter* tail_ = nullptr;
+};
+
+namespace waker_order {
+// (W1)/(W2) seq_cst: the store-load pattern described above; each pairs with the seq_cst
+// read-modify-write of head or tail in the flavor that calls notify(). Not weakened by design.
+inline constexpr std::memory_order announce = sync::ordering_site("waker.announce", std::memory_order_seq_cst);  // (W1)
+inline constexpr std::memory_order check = sync::ordering_site("waker.check", std::memory_order_seq_cst);        // (W2)
+}  // namespace waker_order
+
+/// A waker with its own lock and a lock-free "anybody waiting?" check.
+class sync_waker {
+ public:
+  void register_waiter(waiter& entry) {
+    std::lock_guard lock(mutex_);
+    inner_.register_waiter(entry);
+    is_empty_.store(false, waker_order::announce);
+  }
+
+  void unregister(waiter& entry) {
+    std::lock_guard lock(mutex_);
+    inner_.unregister(entry);
+    is_empty_.store(inner_.empty(), waker_order::announce);
+  }
+
+  /// Wakes one waiter, if any. Called after every operation that makes progress possible.
+  void notify() {
+    if (is_empty_.load(waker_order::check)) return;
+    std::lock_guard lock(mutex_);
+    if (!is_empty_.load(waker_order::check)) {
+      inner_.try_select();
+      is_empty_.store(inner_.empty(), waker_order::announce);
+    }
+  }
+
+  /// Wakes every waiter with `disconnected`.
+  void disconnect() {
+    std::lock_guard lock(mutex_);
+    inner_.disconnect();
+  }
+
+ private:
+  sync::mutex mutex_;
+  waker inner_;
+  sync::atomic<bool> is_empty_{true};
+};
+
+}  // namespace rill::detail

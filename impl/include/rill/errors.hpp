@@ -1,0 +1,74 @@
+// rill/errors.hpp - what a failed channel operation reports (SPEC R3-R9, R22).
+//
+// Failures are values, not exceptions: every operation returns std::expected. A failed send
+// hands the unsent message back inside the error (R9), so nothing is lost; a failed receive says
+// why. Exceptions are kept for misuse the type system cannot prevent: an operation on an empty
+// (moved-from or reset) handle (R22), and an absurd capacity (R2).
+#pragma once
+
+#include <cstdint>
+#include <expected>
+#include <stdexcept>
+#include <string>
+#include <string_view>
+
+namespace rill {
+
+/// Why a send failed.
+enum class send_errc : std::uint8_t {
+  full,           ///< try_send: no room (rendezvous: no receiver waiting).
+  timeout,        ///< send_for / send_until: the deadline passed first.
+  disconnected,   ///< every receiver is gone, or the channel was closed.
+  out_of_memory,  ///< unbounded channel: a block for the message could not be allocated (R24).
+};
+
+/// Why a receive failed.
+enum class recv_error : std::uint8_t {
+  empty,         ///< try_recv: nothing to receive now.
+  timeout,       ///< recv_for / recv_until: the deadline passed first.
+  disconnected,  ///< nothing buffered, and every sender is gone or the channel was closed.
+};
+
+/// A failed send: the reason and the message that was not sent, unchanged.
+template <class T>
+struct send_error {
+  send_errc reason;
+  T message;
+};
+
+/// The result of a send: nothing on success, the message back on failure.
+template <class T>
+using send_result = std::expected<void, send_error<T>>;
+
+/// The result of a receive: the message, or why there is none.
+template <class T>
+using recv_result = std::expected<T, recv_error>;
+
+constexpr std::string_view to_string(send_errc reason) noexcept {
+  switch (reason) {
+    case send_errc::full: return "full";
+    case send_errc::timeout: return "timeout";
+    case send_errc::disconnected: return "disconnected";
+    case send_errc::out_of_memory: return "out_of_memory";
+  }
+  return "unknown";
+}
+
+constexpr std::string_view to_string(recv_error reason) noexcept {
+  switch (reason) {
+    case recv_error::empty: return "empty";
+    case recv_error::timeout: return "timeout";
+    case recv_error::disconnected: return "disconnected";
+  }
+  return "unknown";
+}
+
+/// Thrown by every operation on an empty handle other than valid() and operator bool (R22).
+class empty_handle_error : public std::logic_error {
+ public:
+  explicit empty_handle_error(std::string_view operation)
+      : std::logic_error("rill: " + std::string(operation) +
+                         " called on an empty handle (moved-from or reset); it refers to no channel") {}
+};
+
+}  // namespace rill

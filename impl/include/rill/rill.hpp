@@ -1,0 +1,5 @@
+// rill/rill.hpp - everything rill offers. See README.md and spec/SPEC.md.
+#pragma once
+
+#include "rill/channel.hpp"
+#include "rill/errors.hpp"
