@@ -1,0 +1,1 @@
+rill_gtest(rill_unit_test LABEL unit SOURCES ${CMAKE_CURRENT_LIST_DIR}/channel_test.cpp)
