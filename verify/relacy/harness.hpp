@@ -1,6 +1,7 @@
 // verify/relacy/harness.hpp - runs one Relacy scenario from the command line.
 //
 //   scenario [--search random|bound|full] [--iterations N] [--bound K] [--replay STATE]
+//   scenarios --list | --scenario NAME [options as above]
 //
 // Prints one summary line ("relacy: NAME: passed, N iterations, random scheduler") or, on
 // failure, Relacy's history (every step with its production file:line) followed by the command
@@ -13,6 +14,7 @@
 #include <cstring>
 #include <iostream>
 #include <string>
+#include <vector>
 
 namespace rill::verify {
 
@@ -21,6 +23,8 @@ struct scenario_options {
   unsigned long long iterations = 100000;
   unsigned bound = 1;
   std::string replay_state;
+  std::string scenario;  // for the multi-scenario binary
+  bool list = false;
 };
 
 inline scenario_options parse_options(int argc, char** argv) {
@@ -39,9 +43,13 @@ inline scenario_options parse_options(int argc, char** argv) {
       options.bound = static_cast<unsigned>(std::strtoul(argv[++i], nullptr, 10));
     } else if (argument == "--replay" && has_value) {
       options.replay_state = argv[++i];
+    } else if (argument == "--scenario" && has_value) {
+      options.scenario = argv[++i];
+    } else if (argument == "--list") {
+      options.list = true;
     } else {
       std::cerr << "usage: " << argv[0]
-                << " [--search random|bound|full] [--iterations N] [--bound K] [--replay STATE]\n";
+                << " [--list] [--scenario NAME] [--search random|bound|full] [--iterations N] [--bound K] [--replay STATE]\n";
       std::exit(2);
     }
   }
@@ -50,14 +58,16 @@ inline scenario_options parse_options(int argc, char** argv) {
 
 /// Runs the Relacy test suite `Scenario`; returns the process exit status.
 template <class Scenario>
-int run_scenario(const char* name, int argc, char** argv) {
-  const scenario_options options = parse_options(argc, argv);
+int run_scenario(const char* name, const scenario_options& options, int argc, char** argv) {
   rl::test_params params;
   params.search_type = options.search;
   params.iteration_count = options.iterations;
   params.context_bound = options.bound;
-  params.collect_history = true;
-  params.output_history = true;
+  // Histories are not collected while searching (that costs most of the time of an iteration);
+  // when an iteration fails, Relacy runs that one iteration again with history collection and
+  // prints the whole execution history, each step with its production file:line.
+  params.collect_history = false;
+  params.output_history = false;
   params.execution_depth_limit = 20000;
   // Relacy replaces the global operator new and delete; a stream that allocates while it writes
   // the history (an ostringstream) would free memory through Relacy outside a simulation.
@@ -88,7 +98,49 @@ int run_scenario(const char* name, int argc, char** argv) {
   return 1;
 }
 
+template <class Scenario>
+int run_scenario(const char* name, int argc, char** argv) {
+  return run_scenario<Scenario>(name, parse_options(argc, argv), argc, argv);
+}
+
+/// The scenarios compiled into one binary (verify/relacy/scenarios.cpp): one compilation per
+/// mutant of the mutation bank instead of one per scenario and mutant.
+struct registered_scenario {
+  const char* name;
+  const char* rules;  // the SPEC rules and known bugs it checks, for the report
+  int (*run)(const char* name, const scenario_options& options, int argc, char** argv);
+};
+
+inline std::vector<registered_scenario>& scenario_registry() {
+  static std::vector<registered_scenario> registry;
+  return registry;
+}
+
+inline bool register_scenario(registered_scenario entry) {
+  scenario_registry().push_back(entry);
+  return true;
+}
+
+/// main() of the multi-scenario binary: --list, or run the scenario named by --scenario.
+inline int run_registered(int argc, char** argv) {
+  const scenario_options options = parse_options(argc, argv);
+  if (options.list) {
+    for (const auto& entry : scenario_registry()) std::cout << entry.name << "\t" << entry.rules << "\n";
+    return 0;
+  }
+  for (const auto& entry : scenario_registry()) {
+    if (options.scenario == entry.name) return entry.run(entry.name, options, argc, argv);
+  }
+  std::cerr << "unknown scenario '" << options.scenario << "'; --list shows them\n";
+  return 2;
+}
+
 }  // namespace rill::verify
+
+/// Registers a Relacy test suite under its own name, with the rules it checks.
+#define RILL_SCENARIO(type, rules_text)                                                           \
+  [[maybe_unused]] static const bool rill_registered_##type = ::rill::verify::register_scenario( \
+      {#type, rules_text, &::rill::verify::run_scenario<type>})
 
 /// Asserts a property inside a scenario; a failure is a Relacy test failure with a history.
 #define RILL_MODEL_ASSERT(condition) RL_ASSERT(condition)
