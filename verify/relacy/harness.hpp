@@ -1,11 +1,17 @@
-// verify/relacy/harness.hpp - runs one Relacy scenario from the command line.
+// verify/relacy/harness.hpp - runs Relacy scenarios from the command line.
 //
-//   scenario [--search random|bound|full] [--iterations N] [--bound K] [--replay STATE]
+//   scenario  [--search random|bound|full] [--iterations N] [--bound K] [--replay STATE]
 //   scenarios --list | --scenario NAME [options as above]
 //
-// Prints one summary line ("relacy: NAME: passed, N iterations, random scheduler") or, on
-// failure, Relacy's history (every step with its production file:line) followed by the command
-// that replays exactly the failing interleaving. Exit status 0 on success, 1 on a failure.
+// Without --search a scenario is explored twice: first by the random scheduler (N iterations,
+// each a different interleaving drawn from a seeded generator), then by the context-bound
+// scheduler, which enumerates every interleaving with at most K preemptions (K = 1 catches most
+// ordering bugs of two-thread protocols at a small fraction of a full search's cost).
+//
+// Prints one line per search ("relacy: NAME: passed, N iterations, random scheduler") or, on
+// failure, Relacy's execution history (every step with its production file:line, because the
+// sync layer passes call sites through) followed by the command that replays exactly the failing
+// interleaving. Exit status 0 if every search passed, 1 on a failure, 2 on a usage error.
 #pragma once
 
 #include "rill/detail/sync/sync.hpp"
@@ -19,13 +25,20 @@
 namespace rill::verify {
 
 struct scenario_options {
-  rl::scheduler_type_e search = rl::random_scheduler_type;
+  std::vector<rl::scheduler_type_e> searches{rl::random_scheduler_type, rl::fair_context_bound_scheduler_type};
   unsigned long long iterations = 100000;
   unsigned bound = 1;
   std::string replay_state;
   std::string scenario;  // for the multi-scenario binary
   bool list = false;
 };
+
+[[noreturn]] inline void usage(const char* program) {
+  std::cerr << "usage: " << program
+            << " [--list] [--scenario NAME] [--search random|bound|full] [--iterations N] [--bound K]"
+               " [--replay STATE]\n";
+  std::exit(2);
+}
 
 inline scenario_options parse_options(int argc, char** argv) {
   scenario_options options;
@@ -34,9 +47,15 @@ inline scenario_options parse_options(int argc, char** argv) {
     const bool has_value = i + 1 < argc;
     if (argument == "--search" && has_value) {
       const std::string value = argv[++i];
-      options.search = value == "full"    ? rl::fair_full_search_scheduler_type
-                       : value == "bound" ? rl::fair_context_bound_scheduler_type
-                                          : rl::random_scheduler_type;
+      if (value == "random") {
+        options.searches = {rl::random_scheduler_type};
+      } else if (value == "bound") {
+        options.searches = {rl::fair_context_bound_scheduler_type};
+      } else if (value == "full") {
+        options.searches = {rl::fair_full_search_scheduler_type};
+      } else {
+        usage(argv[0]);
+      }
     } else if (argument == "--iterations" && has_value) {
       options.iterations = std::strtoull(argv[++i], nullptr, 10);
     } else if (argument == "--bound" && has_value) {
@@ -48,19 +67,28 @@ inline scenario_options parse_options(int argc, char** argv) {
     } else if (argument == "--list") {
       options.list = true;
     } else {
-      std::cerr << "usage: " << argv[0]
-                << " [--list] [--scenario NAME] [--search random|bound|full] [--iterations N] [--bound K] [--replay STATE]\n";
-      std::exit(2);
+      usage(argv[0]);
     }
   }
+  // A replayed state belongs to one search: replay only the first one named.
+  if (!options.replay_state.empty()) options.searches.resize(1);
   return options;
 }
 
-/// Runs the Relacy test suite `Scenario`; returns the process exit status.
+inline const char* search_flag(rl::scheduler_type_e search) {
+  switch (search) {
+    case rl::fair_context_bound_scheduler_type: return "bound";
+    case rl::fair_full_search_scheduler_type: return "full";
+    default: return "random";
+  }
+}
+
+/// Runs the Relacy test suite `Scenario` under one search; true if it passed.
 template <class Scenario>
-int run_scenario(const char* name, const scenario_options& options, int argc, char** argv) {
+bool run_search(const char* name, rl::scheduler_type_e search, const scenario_options& options, int argc,
+                char** argv) {
   rl::test_params params;
-  params.search_type = options.search;
+  params.search_type = search;
   params.iteration_count = options.iterations;
   params.context_bound = options.bound;
   // Histories are not collected while searching (that costs most of the time of an iteration);
@@ -77,25 +105,36 @@ int run_scenario(const char* name, const scenario_options& options, int argc, ch
   if (!options.replay_state.empty()) params.initial_state = options.replay_state.c_str();
 
   const bool passed = rl::simulate<Scenario>(params);
-  const char* scheduler = rl::format(options.search);
+  const char* scheduler = rl::format(search);
+  const std::string bound_note =
+      search == rl::fair_context_bound_scheduler_type ? " (bound " + std::to_string(options.bound) + ")" : "";
   if (passed) {
     std::cout << "relacy: " << name << ": passed, " << params.stop_iteration << " iterations, " << scheduler
-              << (options.search == rl::random_scheduler_type ? "" : (" (bound " + std::to_string(options.bound) + ")"))
-              << "\n";
-    return 0;
+              << bound_note << "\n";
+    return true;
   }
   std::cout << "relacy: " << name << ": FAILED (" << rl::test_result_str(params.test_result) << ") at iteration "
-            << params.stop_iteration << ", " << scheduler << "\n"
-            << "replay: ";
-  for (int i = 0; i < argc; ++i) std::cout << argv[i] << ' ';
-  if (params.final_state.empty()) {
-    // The random scheduler is seeded by the iteration number: the same command fails again at
-    // the same iteration.
-    std::cout << "  # deterministic: fails again at iteration " << params.stop_iteration << "\n";
-  } else {
-    std::cout << "--replay '" << params.final_state << "'\n";
+            << params.stop_iteration << ", " << scheduler << bound_note << "\n"
+            << "replay: " << argv[0];
+  for (int i = 1; i < argc; ++i) {
+    const std::string argument = argv[i];
+    if (argument == "--search" || argument == "--replay") {
+      ++i;  // replaced below
+    } else {
+      std::cout << ' ' << argument;
+    }
   }
-  return 1;
+  std::cout << " --search " << search_flag(search) << " --replay '" << params.final_state << "'\n";
+  return false;
+}
+
+/// Runs every search the options ask for; returns the process exit status.
+template <class Scenario>
+int run_scenario(const char* name, const scenario_options& options, int argc, char** argv) {
+  for (const auto search : options.searches) {
+    if (!run_search<Scenario>(name, search, options, argc, argv)) return 1;
+  }
+  return 0;
 }
 
 template <class Scenario>

@@ -1,0 +1,348 @@
+#!/usr/bin/env python3
+"""rill's verification run: build every configuration, run every layer, report.
+
+Called by ./run-verify (which first installs missing Debian packages). Standard library only.
+
+    ./run-verify            standard run: presets dev (every label), tsan and asan
+    ./run-verify --quick    dev only, Relacy scenarios at 10,000 iterations: a few minutes
+    ./run-verify --deep     adds clang builds, Relacy at 1,000,000 iterations with context bound 2,
+                            the whole mutation bank and a longer stress scale
+
+What it prints: one line per step as it goes, then a report with, per layer and configuration,
+the checks run, passed, failed, skipped and the time; per SPEC rule, the layers whose checks cite
+it (spec/coverage.py) and whether they passed. The same report is written as JSON to
+build/verify/report.json (and as text to build/verify/report.txt). Exit status 1 if any check
+failed, any configuration failed to build, or spec/SPEC.md's coverage tables are out of date.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import re
+import subprocess
+import sys
+import time
+import xml.etree.ElementTree as ElementTree
+from dataclasses import dataclass, field
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+REPORT_DIR = ROOT / "build" / "verify"
+
+# The order in which layers are reported; a label not listed here is reported after these.
+LAYER_ORDER = ["model", "unit", "examples", "property", "stress", "relacy", "mutation", "lint", "package"]
+
+
+@dataclass
+class Mode:
+    name: str
+    presets: list[str]
+    # Cache variables added to every configure, and the build directory prefix they need (a mode
+    # that changes cache variables builds apart, so that it does not alter ./run-tests' builds).
+    cache: dict[str, str] = field(default_factory=dict)
+    binary_prefix: str | None = None
+    environment: dict[str, str] = field(default_factory=dict)
+
+
+MODES = {
+    "quick": Mode("quick", ["dev"], {"RILL_RELACY_ITERATIONS": "10000"}, "build/verify-quick"),
+    "standard": Mode("standard", ["dev", "tsan", "asan"]),
+    "deep": Mode("deep", ["dev", "dev-clang", "tsan", "asan"],
+                 {"RILL_RELACY_ITERATIONS": "1000000", "RILL_RELACY_BOUND": "2", "RILL_MUTATION_SET": "all"},
+                 "build/verify-deep", {"RILL_STRESS_SCALE": "10"}),
+}
+
+
+@dataclass
+class Check:
+    name: str
+    labels: list[str]
+    status: str  # passed, failed, skipped
+    seconds: float
+    output: str
+
+
+@dataclass
+class Configuration:
+    preset: str
+    binary_dir: Path
+    stage: str = "not run"  # configure, build, test: the stage reached; "done" when tests ran
+    log: str = ""
+    seconds: float = 0.0
+    checks: list[Check] = field(default_factory=list)
+
+
+def say(text: str) -> None:
+    print(text, flush=True)
+
+
+def elapsed(start: float) -> str:
+    return f"{time.monotonic() - start:6.0f} s"
+
+
+def run(command: list[str], log: list[str], env: dict[str, str] | None = None) -> bool:
+    """Runs a command, keeping its output for the report; True if it succeeded."""
+    result = subprocess.run(command, cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+                            env=env)
+    log.append(f"$ {' '.join(command)}\n{result.stdout}")
+    return result.returncode == 0
+
+
+def test_labels(binary_dir: Path) -> dict[str, list[str]]:
+    """Test name -> CTest labels, from ctest's own JSON description of the test set."""
+    result = subprocess.run(["ctest", "--test-dir", str(binary_dir), "--show-only=json-v1"], cwd=ROOT,
+                            stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
+    labels: dict[str, list[str]] = {}
+    if result.returncode != 0:
+        return labels
+    for test in json.loads(result.stdout).get("tests", []):
+        names = []
+        for prop in test.get("properties", []):
+            if prop.get("name") == "LABELS":
+                names = list(prop.get("value", []))
+        labels[test["name"]] = names
+    return labels
+
+
+def read_junit(path: Path, labels: dict[str, list[str]]) -> list[Check]:
+    checks = []
+    if not path.exists():
+        return checks
+    for case in ElementTree.parse(path).getroot().iter("testcase"):
+        name = case.get("name", "")
+        if case.find("failure") is not None or case.get("status") == "fail":
+            status = "failed"
+        elif case.find("skipped") is not None or case.get("status") in ("notrun", "disabled"):
+            status = "skipped"
+        else:
+            status = "passed"
+        output = "".join(node.text or "" for node in case.iter("system-out"))
+        checks.append(Check(name, labels.get(name, []) or ["unlabelled"], status,
+                            float(case.get("time", "0") or 0), output))
+    return checks
+
+
+def preset_environment(preset: str) -> dict[str, str]:
+    """The environment a CMakePresets.json test preset sets (sanitizer options)."""
+    presets = json.loads((ROOT / "CMakePresets.json").read_text())
+    for test_preset in presets.get("testPresets", []):
+        if test_preset.get("name") == preset:
+            return dict(test_preset.get("environment", {}))
+    return {}
+
+
+def run_configuration(configuration: Configuration, mode: Mode, jobs: int, start: float) -> None:
+    log: list[str] = []
+    began = time.monotonic()
+    environment = dict(os.environ, **mode.environment, **preset_environment(configuration.preset))
+    configure = ["cmake", "--preset", configuration.preset]
+    if mode.binary_prefix:
+        configure += ["-B", str(configuration.binary_dir)]
+    configure += [f"-D{name}={value}" for name, value in mode.cache.items()]
+
+    say(f"[{elapsed(start)}] {configuration.preset}: configure")
+    configuration.stage = "configure"
+    if run(configure, log, environment):
+        say(f"[{elapsed(start)}] {configuration.preset}: build (-j{jobs})")
+        configuration.stage = "build"
+        if run(["cmake", "--build", str(configuration.binary_dir), f"-j{jobs}"], log, environment):
+            configuration.stage = "test"
+            labels = test_labels(configuration.binary_dir)
+            say(f"[{elapsed(start)}] {configuration.preset}: {len(labels)} checks")
+            junit = REPORT_DIR / f"{configuration.preset}.junit.xml"
+            junit.unlink(missing_ok=True)
+            command = ["ctest", "--test-dir", str(configuration.binary_dir), f"-j{jobs}", "--output-junit", str(junit)]
+            process = subprocess.Popen(command, cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+                                       env=environment)
+            finished = failed = 0
+            output = []
+            assert process.stdout is not None
+            for line in process.stdout:
+                output.append(line)
+                match = re.match(r"\s*(\d+)/(\d+) Test\s+#\d+: (\S+) .*?(Passed|Failed|\*\*\*\w+|Not Run|Skipped)", line)
+                if not match:
+                    continue
+                finished, total = int(match.group(1)), int(match.group(2))
+                if match.group(4) not in ("Passed", "Skipped", "Not Run"):
+                    failed += 1
+                    say(f"[{elapsed(start)}] {configuration.preset}: FAILED {match.group(3)}")
+                if finished == total or finished % max(1, total // 4) == 0:
+                    say(f"[{elapsed(start)}] {configuration.preset}: {finished}/{total} checks done, {failed} failed")
+            process.wait()
+            log.append("".join(output))
+            configuration.checks = read_junit(junit, labels)
+            configuration.stage = "done"
+    configuration.log = "".join(log)
+    configuration.seconds = time.monotonic() - began
+    if configuration.stage != "done":
+        say(f"[{elapsed(start)}] {configuration.preset}: {configuration.stage} FAILED; the last lines:")
+        for line in configuration.log.splitlines()[-25:]:
+            say(f"    {line}")
+
+
+def layer_rows(configurations: list[Configuration]) -> list[dict]:
+    rows = []
+    for configuration in configurations:
+        by_layer: dict[str, list[Check]] = {}
+        for check in configuration.checks:
+            for label in check.labels:
+                by_layer.setdefault(label, []).append(check)
+        for layer in sorted(by_layer, key=lambda name: (LAYER_ORDER.index(name) if name in LAYER_ORDER else 99, name)):
+            checks = by_layer[layer]
+            row = {
+                "layer": layer,
+                "configuration": configuration.preset,
+                "checks": len(checks),
+                "passed": sum(check.status == "passed" for check in checks),
+                "failed": sum(check.status == "failed" for check in checks),
+                "skipped": sum(check.status == "skipped" for check in checks),
+                "seconds": round(sum(check.seconds for check in checks), 2),
+                "failures": [check.name for check in checks if check.status == "failed"],
+            }
+            if layer in ("relacy", "mutation"):
+                iterations = [int(value) for check in checks
+                              for value in re.findall(r"passed, (\d+) iterations", check.output)]
+                row["relacy_iterations"] = sum(iterations)
+            if layer == "mutation":
+                killed = sum(len(re.findall(r"^mutant .*: killed", check.output, re.M)) for check in checks)
+                survived = sum(len(re.findall(r"^mutant .*: SURVIVED", check.output, re.M)) for check in checks)
+                row["mutants_killed"], row["mutants_total"] = killed, killed + survived
+            rows.append(row)
+    return rows
+
+
+def rule_coverage(layers: list[dict]) -> tuple[bool, dict, str]:
+    """Runs spec/coverage.py --check; returns (up to date, rule map with status, its output)."""
+    target = REPORT_DIR / "coverage.json"
+    result = subprocess.run([sys.executable, str(ROOT / "spec" / "coverage.py"), "--check", "--json", str(target)],
+                            cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    rules = json.loads(target.read_text()) if target.exists() else {}
+    titles = {}
+    for line in (ROOT / "spec" / "SPEC.md").read_text(encoding="utf-8").splitlines():
+        match = re.match(r"### (R\d+) — (.*)", line)
+        if match:
+            titles[match.group(1)] = match.group(2)
+    ran = {}
+    for row in layers:
+        state = ran.setdefault(row["layer"], {"ran": 0, "failed": 0})
+        state["ran"] += row["checks"]
+        state["failed"] += row["failed"]
+    for rule, entry in rules.items():
+        entry["title"] = titles.get(rule, "")
+        library_layers = [layer for layer in entry["layers"] if layer != "model"]
+        if entry.get("reserved"):
+            entry["status"] = "reserved"
+        elif not entry["layers"]:
+            entry["status"] = "NOT CHECKED"
+        elif not library_layers:
+            entry["status"] = "model only"
+        elif any(ran.get(layer, {}).get("failed", 0) for layer in entry["layers"]):
+            entry["status"] = "FAILED"
+        elif not any(ran.get(layer, {}).get("ran", 0) for layer in library_layers):
+            entry["status"] = "not run"
+        else:
+            entry["status"] = "passed"
+    return result.returncode == 0, rules, result.stdout
+
+
+def render(mode: Mode, configurations: list[Configuration], layers: list[dict], coverage_ok: bool,
+           rules: dict, coverage_output: str, seconds: float, passed: bool) -> str:
+    lines = [f"rill verification report: {mode.name} run, {len(configurations)} configurations, {seconds:.0f} s", ""]
+    lines.append("Configurations")
+    for configuration in configurations:
+        state = "ok" if configuration.stage == "done" else f"FAILED at {configuration.stage}"
+        lines.append(f"  {configuration.preset:<10} {state:<22} {configuration.seconds:7.0f} s  ({configuration.binary_dir.relative_to(ROOT)})")
+    lines.append("")
+    lines.append("Layers")
+    header = f"  {'layer':<10} {'config':<10} {'checks':>7} {'passed':>7} {'failed':>7} {'skipped':>8} {'time':>9}  notes"
+    lines.append(header)
+    lines.append("  " + "-" * (len(header) - 2))
+    for row in layers:
+        notes = []
+        if "relacy_iterations" in row:
+            notes.append(f"{row['relacy_iterations']:,} Relacy iterations")
+        if "mutants_total" in row:
+            notes.append(f"kill rate {row['mutants_killed']}/{row['mutants_total']}")
+        if row["failures"]:
+            notes.append("failed: " + ", ".join(row["failures"][:4]) + (" ..." if len(row["failures"]) > 4 else ""))
+        lines.append(f"  {row['layer']:<10} {row['configuration']:<10} {row['checks']:>7} {row['passed']:>7} "
+                     f"{row['failed']:>7} {row['skipped']:>8} {row['seconds']:>8.1f}s  {'; '.join(notes)}")
+    lines.append("")
+    lines.append("SPEC rules: the layers whose checks cite each rule (in brackets: not run in this run), and")
+    lines.append("the outcome of those checks here; 'model only' means only the reference model's own tests cite it")
+    ran_layers = {row["layer"] for row in layers if row["checks"]}
+    reserved = [rule for rule, entry in rules.items() if entry["status"] == "reserved"]
+    for rule, entry in rules.items():
+        if entry["status"] == "reserved":
+            continue
+        layers_text = ", ".join(layer if layer in ran_layers else f"[{layer}]" for layer in entry["layers"]) or "-"
+        lines.append(f"  {rule:<4} {entry['title'][:44]:<44} {entry['status']:<12} {layers_text}")
+    if reserved:
+        lines.append(f"  reserved placeholders: {', '.join(reserved)}")
+    lines.append("")
+    lines.append("spec/coverage.py --check: " + ("up to date" if coverage_ok else "FAILED"))
+    for line in coverage_output.strip().splitlines():
+        lines.append(f"  {line}")
+    lines.append("")
+    checks = [check for configuration in configurations for check in configuration.checks]
+    failed = sum(check.status == "failed" for check in checks)
+    lines.append(f"verify: {'PASSED' if passed else 'FAILED'}: {len(checks)} checks in {len(configurations)} "
+                 f"configurations, {failed} failed")
+    lines.append(f"JSON: {(REPORT_DIR / 'report.json').relative_to(ROOT)}")
+    return "\n".join(lines) + "\n"
+
+
+def main(argv: list[str]) -> int:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    group = parser.add_mutually_exclusive_group()
+    group.add_argument("--quick", action="store_true", help="dev preset only, fewer Relacy iterations")
+    group.add_argument("--deep", action="store_true", help="more configurations, iterations and mutants")
+    parser.add_argument("--presets", help="comma-separated presets instead of the mode's (see CMakePresets.json)")
+    parser.add_argument("--jobs", type=int, default=os.cpu_count() or 2, help="parallel build and test jobs")
+    arguments = parser.parse_args(argv)
+
+    mode = MODES["quick" if arguments.quick else "deep" if arguments.deep else "standard"]
+    if arguments.presets:
+        mode.presets = [name for name in arguments.presets.split(",") if name]
+    REPORT_DIR.mkdir(parents=True, exist_ok=True)
+    start = time.monotonic()
+    say(f"verify: {mode.name} run of {', '.join(mode.presets)} with {arguments.jobs} jobs")
+
+    configurations = []
+    for preset in mode.presets:
+        binary_dir = ROOT / (f"{mode.binary_prefix}/{preset}" if mode.binary_prefix else f"build/{preset}")
+        configuration = Configuration(preset, binary_dir)
+        run_configuration(configuration, mode, arguments.jobs, start)
+        configurations.append(configuration)
+
+    layers = layer_rows(configurations)
+    coverage_ok, rules, coverage_output = rule_coverage(layers)
+    seconds = time.monotonic() - start
+    passed = (coverage_ok and all(c.stage == "done" for c in configurations)
+              and all(row["failed"] == 0 for row in layers) and any(row["checks"] for row in layers))
+
+    text = render(mode, configurations, layers, coverage_ok, rules, coverage_output, seconds, passed)
+    report = {
+        "mode": mode.name,
+        "passed": passed,
+        "seconds": round(seconds, 1),
+        "configurations": [{"preset": c.preset, "binary_dir": str(c.binary_dir.relative_to(ROOT)),
+                            "stage": c.stage, "seconds": round(c.seconds, 1), "checks": len(c.checks)}
+                           for c in configurations],
+        "layers": layers,
+        "coverage_up_to_date": coverage_ok,
+        "rules": rules,
+    }
+    (REPORT_DIR / "report.json").write_text(json.dumps(report, indent=2) + "\n")
+    (REPORT_DIR / "report.txt").write_text(text)
+    for configuration in configurations:
+        (REPORT_DIR / f"{configuration.preset}.log").write_text(configuration.log)
+    say("")
+    say(text)
+    return 0 if passed else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))
