@@ -1,17 +1,30 @@
 // verify/relacy/harness.hpp - runs Relacy scenarios from the command line.
 //
-//   scenario  [--search random|bound|full] [--iterations N] [--bound K] [--replay STATE]
-//   scenarios --list | --scenario NAME [options as above]
+//   scenario  [--search random|bound|full] [--park-at-once] [--iterations N] [--bound K]
+//             [--replay STATE] [--mutate SITE=ORDER]
+//   scenarios --list | --scenario NAME|all [options as above]
 //
-// Without --search a scenario is explored twice: first by the random scheduler (N iterations,
-// each a different interleaving drawn from a seeded generator), then by the context-bound
-// scheduler, which enumerates every interleaving with at most K preemptions (K = 1 catches most
-// ordering bugs of two-thread protocols at a small fraction of a full search's cost).
+// Without --search a scenario is explored three times: by the random scheduler (N iterations,
+// each a different interleaving drawn from a seeded generator, loads free to read stale values),
+// by the random scheduler again with blocking operations parking at their first failed attempt
+// (--park-at-once; see backoff_limits in the Relacy backend: it exposes store-load bugs that the
+// spin phase hides from Relacy), and by the context-bound scheduler, which enumerates every
+// interleaving with at most K preemptions (Relacy's exhaustive schedulers always read the newest
+// value, so they complement the random one rather than replace it).
 //
 // Prints one line per search ("relacy: NAME: passed, N iterations, random scheduler") or, on
 // failure, Relacy's execution history (every step with its production file:line, because the
 // sync layer passes call sites through) followed by the command that replays exactly the failing
 // interleaving. Exit status 0 if every search passed, 1 on a failure, 2 on a usage error.
+//
+// --mutate SITE=ORDER runs the scenarios with one named ordering site of the library weakened
+// (sync/ordering_site.hpp; ORDER is relaxed, acquire, release or acq_rel). With --scenario all
+// the scenarios run in turn until one fails, and the last line is the verdict the mutation bank
+// (verify/mutation/bank.py) reads:
+//   mutant SITE=ORDER: killed by SCENARIO (KIND)
+//   mutant SITE=ORDER: SURVIVED (site executed N times)
+//   mutant SITE=ORDER: NOT REACHED (no scenario executes the site)
+// The exit status is then 0 when the mutant was killed, 1 otherwise.
 #pragma once
 
 #include "rill/detail/sync/sync.hpp"
@@ -20,42 +33,65 @@
 #include <cstring>
 #include <iostream>
 #include <string>
+#include <utility>
 #include <vector>
 
 namespace rill::verify {
 
+/// One exploration of a scenario: a scheduler, and whether blocking operations park at once.
+struct search_kind {
+  rl::scheduler_type_e scheduler;
+  bool park_at_once;
+};
+
 struct scenario_options {
-  std::vector<rl::scheduler_type_e> searches{rl::random_scheduler_type, rl::fair_context_bound_scheduler_type};
+  std::vector<search_kind> searches{{rl::random_scheduler_type, false},
+                                    {rl::random_scheduler_type, true},
+                                    {rl::fair_context_bound_scheduler_type, false}};
   unsigned long long iterations = 100000;
   unsigned bound = 1;
   std::string replay_state;
-  std::string scenario;  // for the multi-scenario binary
+  std::string scenario;  // for the multi-scenario binary; "all" runs every scenario
   bool list = false;
+  std::string mutant;    // SITE=ORDER, or empty
 };
+
+/// What the last failed search reported (for the mutation verdict).
+inline rl::test_result_e& last_result() {
+  static rl::test_result_e value = rl::test_result_success;
+  return value;
+}
+inline std::string& last_failure() {
+  static std::string value;
+  return value;
+}
 
 [[noreturn]] inline void usage(const char* program) {
   std::cerr << "usage: " << program
-            << " [--list] [--scenario NAME] [--search random|bound|full] [--iterations N] [--bound K]"
-               " [--replay STATE]\n";
+            << " [--list] [--scenario NAME|all] [--search random|bound|full] [--park-at-once] [--iterations N] [--bound K]"
+               " [--replay STATE] [--mutate SITE=ORDER]\n";
   std::exit(2);
 }
 
 inline scenario_options parse_options(int argc, char** argv) {
   scenario_options options;
+  bool park_at_once = false;
   for (int i = 1; i < argc; ++i) {
     const std::string argument = argv[i];
     const bool has_value = i + 1 < argc;
     if (argument == "--search" && has_value) {
       const std::string value = argv[++i];
       if (value == "random") {
-        options.searches = {rl::random_scheduler_type};
+        options.searches = {{rl::random_scheduler_type, false}};
       } else if (value == "bound") {
-        options.searches = {rl::fair_context_bound_scheduler_type};
+        options.searches = {{rl::fair_context_bound_scheduler_type, false}};
       } else if (value == "full") {
-        options.searches = {rl::fair_full_search_scheduler_type};
+        options.searches = {{rl::fair_full_search_scheduler_type, false}};
       } else {
         usage(argv[0]);
       }
+    } else if (argument == "--park-at-once") {
+      park_at_once = true;
     } else if (argument == "--iterations" && has_value) {
       options.iterations = std::strtoull(argv[++i], nullptr, 10);
     } else if (argument == "--bound" && has_value) {
@@ -66,12 +102,39 @@ inline scenario_options parse_options(int argc, char** argv) {
       options.scenario = argv[++i];
     } else if (argument == "--list") {
       options.list = true;
+    } else if (argument == "--mutate" && has_value) {
+      options.mutant = argv[++i];
     } else {
       usage(argv[0]);
     }
   }
+  if (!options.mutant.empty()) {
+    static const std::pair<const char*, std::memory_order> names[] = {
+        {"relaxed", std::memory_order_relaxed},
+        {"acquire", std::memory_order_acquire},
+        {"release", std::memory_order_release},
+        {"acq_rel", std::memory_order_acq_rel},
+        {"seq_cst", std::memory_order_seq_cst}};
+    const auto equals = options.mutant.find('=');
+    if (equals == std::string::npos || equals == 0) usage(argv[0]);
+    const std::string order = options.mutant.substr(equals + 1);
+    bool known = false;
+    for (const auto& [name, value] : names) {
+      if (order == name) {
+        // The site's name must outlive every simulation: keep it in a static string.
+        static std::string site;
+        site = options.mutant.substr(0, equals);
+        detail::sync::current_mutant() = {site, value, 0};
+        known = true;
+      }
+    }
+    if (!known) usage(argv[0]);
+  }
   // A replayed state belongs to one search: replay only the first one named.
   if (!options.replay_state.empty()) options.searches.resize(1);
+  if (park_at_once) {
+    for (auto& search : options.searches) search.park_at_once = true;
+  }
   return options;
 }
 
@@ -85,8 +148,9 @@ inline const char* search_flag(rl::scheduler_type_e search) {
 
 /// Runs the Relacy test suite `Scenario` under one search; true if it passed.
 template <class Scenario>
-bool run_search(const char* name, rl::scheduler_type_e search, const scenario_options& options, int argc,
-                char** argv) {
+bool run_search(const char* name, search_kind kind, const scenario_options& options, int argc, char** argv) {
+  const rl::scheduler_type_e search = kind.scheduler;
+  detail::sync::backoff_limits::park_steps() = kind.park_at_once ? 0 : 2;
   rl::test_params params;
   params.search_type = search;
   params.iteration_count = options.iterations;
@@ -105,9 +169,11 @@ bool run_search(const char* name, rl::scheduler_type_e search, const scenario_op
   if (!options.replay_state.empty()) params.initial_state = options.replay_state.c_str();
 
   const bool passed = rl::simulate<Scenario>(params);
+  last_result() = params.test_result;
   const char* scheduler = rl::format(search);
   const std::string bound_note =
-      search == rl::fair_context_bound_scheduler_type ? " (bound " + std::to_string(options.bound) + ")" : "";
+      (search == rl::fair_context_bound_scheduler_type ? " (bound " + std::to_string(options.bound) + ")" : "") +
+      std::string(kind.park_at_once ? ", parking at once" : "");
   if (passed) {
     std::cout << "relacy: " << name << ": passed, " << params.stop_iteration << " iterations, " << scheduler
               << bound_note << "\n";
@@ -120,11 +186,14 @@ bool run_search(const char* name, rl::scheduler_type_e search, const scenario_op
     const std::string argument = argv[i];
     if (argument == "--search" || argument == "--replay") {
       ++i;  // replaced below
+    } else if (argument == "--park-at-once") {
+      // replaced below
     } else {
       std::cout << ' ' << argument;
     }
   }
-  std::cout << " --search " << search_flag(search) << " --replay '" << params.final_state << "'\n";
+  std::cout << " --search " << search_flag(search) << (kind.park_at_once ? " --park-at-once" : "") << " --replay '"
+            << params.final_state << "'\n";
   return false;
 }
 
@@ -132,7 +201,10 @@ bool run_search(const char* name, rl::scheduler_type_e search, const scenario_op
 template <class Scenario>
 int run_scenario(const char* name, const scenario_options& options, int argc, char** argv) {
   for (const auto search : options.searches) {
-    if (!run_search<Scenario>(name, search, options, argc, argv)) return 1;
+    if (!run_search<Scenario>(name, search, options, argc, argv)) {
+      last_failure() = std::string(rl::test_result_str(last_result()));
+      return 1;
+    }
   }
   return 0;
 }
@@ -166,6 +238,30 @@ inline int run_registered(int argc, char** argv) {
   if (options.list) {
     for (const auto& entry : scenario_registry()) std::cout << entry.name << "\t" << entry.rules << "\n";
     return 0;
+  }
+  if (options.scenario == "all") {
+    int status = 0;
+    std::string killer;
+    for (const auto& entry : scenario_registry()) {
+      if (entry.run(entry.name, options, argc, argv) != 0) {
+        status = 1;
+        killer = entry.name;
+        break;
+      }
+    }
+    if (options.mutant.empty()) return status;
+    const auto uses = detail::sync::current_mutant().uses;
+    std::cout << "mutant " << options.mutant << ": ";
+    if (status != 0) {
+      std::cout << "killed by " << killer << " (" << last_failure() << ")\n";
+      return 0;
+    }
+    if (uses == 0) {
+      std::cout << "NOT REACHED (no scenario executes the site)\n";
+    } else {
+      std::cout << "SURVIVED (site executed " << uses << " times)\n";
+    }
+    return 1;
   }
   for (const auto& entry : scenario_registry()) {
     if (options.scenario == entry.name) return entry.run(entry.name, options, argc, argv);

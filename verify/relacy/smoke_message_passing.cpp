@@ -1,10 +1,11 @@
 // verify/relacy/smoke_message_passing.cpp - the sync layer's smallest end-to-end check.
 //
 // Thread 0 writes a plain value and publishes it with a release store; thread 1 observes the
-// flag with an acquire load and then reads the value. Built twice (verify/relacy/CMakeLists.txt):
-//   relacy_smoke_message_passing          must pass;
-//   relacy_smoke_message_passing_relaxed  weakens the publishing store to relaxed through the
-//                                         mutation mechanism and must be reported as a data race.
+// flag with an acquire load and then reads the value. Run twice (verify/relacy/CMakeLists.txt):
+//   relacy_smoke_message_passing                    must pass;
+//   relacy_smoke_message_passing_relaxed_is_caught  weakens the publishing store to relaxed
+//                                                   (--mutate smoke.publish=relaxed) and must be
+//                                                   reported as a data race.
 // Together they show that the backend forwards orderings and that Relacy sees plain data races
 // through sync_layer::plain.
 #include "harness.hpp"
@@ -13,9 +14,9 @@ namespace sync_layer = rill::detail::sync;
 
 namespace order {
 // (P1) release: publishes the write of `payload` to the thread whose acquire load (P2) reads 1.
-inline constexpr std::memory_order publish = sync_layer::ordering_site("smoke.publish", std::memory_order_release);  // (P1)
+inline constexpr sync_layer::ordering publish = sync_layer::ordering_site("smoke.publish", std::memory_order_release);  // (P1)
 // (P2) acquire: synchronizes-with (P1).
-inline constexpr std::memory_order observe = sync_layer::ordering_site("smoke.observe", std::memory_order_acquire);  // (P2)
+inline constexpr sync_layer::ordering observe = sync_layer::ordering_site("smoke.observe", std::memory_order_acquire);  // (P2)
 }  // namespace order
 
 struct smoke_message_passing : rl::test_suite<smoke_message_passing, 2> {

@@ -66,38 +66,38 @@ namespace rill::detail {
 namespace array_order {
 // (A1) relaxed: the tail value is only a guess that the compare-exchange (A3) validates; the
 //      slot's ownership is established by the stamp load (A2), not by this load.
-inline constexpr std::memory_order tail_guess = sync::ordering_site("array.tail_guess", std::memory_order_relaxed);  // (A1)
+inline constexpr sync::ordering tail_guess = sync::ordering_site("array.tail_guess", std::memory_order_relaxed);  // (A1)
 // (A2) acquire: synchronises-with the receiver's release (A7) of the same slot, so the receiver's
 //      move out of the cell happens-before this sender's write into it.
-inline constexpr std::memory_order slot_free = sync::ordering_site("array.slot_free", std::memory_order_acquire);  // (A2)
+inline constexpr sync::ordering slot_free = sync::ordering_site("array.slot_free", std::memory_order_acquire);  // (A2)
 // (A3) seq_cst: claiming a slot is the X of the waker store-load pattern for blocked receivers'
 //      re-check, and is ordered before the full check's loads of other senders.
-inline constexpr std::memory_order claim_tail = sync::ordering_site("array.claim_tail", std::memory_order_seq_cst);  // (A3)
+inline constexpr sync::ordering claim_tail = sync::ordering_site("array.claim_tail", std::memory_order_seq_cst);  // (A3)
 // (A4) seq_cst fence: orders the stamp load (A2) before the head load (A5) in the full check, so
 //      a sender that saw an occupied slot reads a head at least as new as that slot's receiver.
-inline constexpr std::memory_order full_fence = sync::ordering_site("array.full_fence", std::memory_order_seq_cst);  // (A4)
+inline constexpr sync::ordering full_fence = sync::ordering_site("array.full_fence", std::memory_order_seq_cst);  // (A4)
 // (A5) relaxed: ordered by the fence (A4); only compared with tail.
-inline constexpr std::memory_order head_in_full_check = sync::ordering_site("array.head_in_full_check", std::memory_order_relaxed);  // (A5)
+inline constexpr sync::ordering head_in_full_check = sync::ordering_site("array.head_in_full_check", std::memory_order_relaxed);  // (A5)
 // (A6) release: publishes the message written into the cell to the receiver's acquire (A8a).
-inline constexpr std::memory_order publish = sync::ordering_site("array.publish", std::memory_order_release);  // (A6)
+inline constexpr sync::ordering publish = sync::ordering_site("array.publish", std::memory_order_release);  // (A6)
 // (A7) release: hands the emptied slot back to the sender one lap later, whose (A2) acquires it.
-inline constexpr std::memory_order slot_release = sync::ordering_site("array.slot_release", std::memory_order_release);  // (A7)
+inline constexpr sync::ordering slot_release = sync::ordering_site("array.slot_release", std::memory_order_release);  // (A7)
 // (A8a) acquire: synchronises-with (A6); the message is fully written before it is taken.
-inline constexpr std::memory_order slot_ready = sync::ordering_site("array.slot_ready", std::memory_order_acquire);  // (A8a)
+inline constexpr sync::ordering slot_ready = sync::ordering_site("array.slot_ready", std::memory_order_acquire);  // (A8a)
 // (A8) seq_cst: claiming a message is the X of the waker pattern for blocked senders' re-check.
-inline constexpr std::memory_order claim_head = sync::ordering_site("array.claim_head", std::memory_order_seq_cst);  // (A8)
+inline constexpr sync::ordering claim_head = sync::ordering_site("array.claim_head", std::memory_order_seq_cst);  // (A8)
 // (A10) seq_cst fence: orders the stamp load (A8a) before the tail load (A9) in the empty check.
-inline constexpr std::memory_order empty_fence = sync::ordering_site("array.empty_fence", std::memory_order_seq_cst);  // (A10)
+inline constexpr sync::ordering empty_fence = sync::ordering_site("array.empty_fence", std::memory_order_seq_cst);  // (A10)
 // (A9) acquire: when it reads mark_bit it synchronises-with the disconnect (A11), so everything
 //      before the last sender's release or close() happens-before "disconnected" (R16, KB7).
-inline constexpr std::memory_order tail_in_empty_check = sync::ordering_site("array.tail_in_empty_check", std::memory_order_acquire);  // (A9)
+inline constexpr sync::ordering tail_in_empty_check = sync::ordering_site("array.tail_in_empty_check", std::memory_order_acquire);  // (A9)
 // (A11) seq_cst: disconnection; release half pairs with (A9); also X of the waker pattern.
-inline constexpr std::memory_order disconnect = sync::ordering_site("array.disconnect", std::memory_order_seq_cst);  // (A11)
+inline constexpr sync::ordering disconnect = sync::ordering_site("array.disconnect", std::memory_order_seq_cst);  // (A11)
 // (A12) seq_cst snapshot loads for size/empty/full and for blocked threads' re-checks (Y of the
 //      waker pattern).
-inline constexpr std::memory_order snapshot = sync::ordering_site("array.snapshot", std::memory_order_seq_cst);  // (A12)
+inline constexpr sync::ordering snapshot = sync::ordering_site("array.snapshot", std::memory_order_seq_cst);  // (A12)
 // (A13) relaxed: the initial head guess of a receive; validated by the compare-exchange (A8).
-inline constexpr std::memory_order head_guess = sync::ordering_site("array.head_guess", std::memory_order_relaxed);  // (A13)
+inline constexpr sync::ordering head_guess = sync::ordering_site("array.head_guess", std::memory_order_relaxed);  // (A13)
 }  // namespace array_order
 
 template <class T>

@@ -43,12 +43,12 @@ namespace context_order {
 //      context (for select, which of its operations won) to the owner's acquire load (C2);
 //      acquire orders the selector after an owner's earlier abort attempt. Failure acquire: the
 //      loser reads the winner's selection and acts on it.
-inline constexpr std::memory_order select =
+inline constexpr sync::ordering select =
     sync::ordering_site("context.select", std::memory_order_acq_rel);  // (C1)
-inline constexpr std::memory_order select_failure = sync::failure_order_for(select);
+inline constexpr sync::ordering select_failure = sync::failure_order_for(select);
 // (C2) acquire: synchronises-with (C1); the owner sees the selector's writes once it sees its
 //      selection.
-inline constexpr std::memory_order observe =
+inline constexpr sync::ordering observe =
     sync::ordering_site("context.observe", std::memory_order_acquire);  // (C2)
 }  // namespace context_order
 

@@ -62,47 +62,47 @@ namespace list_order {
 // (L1) acquire: the tail index and block are read together; acquire pairs with the release
 //      stores (L5) of a sender that installed the next block, so the block pointer read after
 //      this load is at least as new as the index.
-inline constexpr std::memory_order tail_observe = sync::ordering_site("list.tail_observe", std::memory_order_acquire);  // (L1)
+inline constexpr sync::ordering tail_observe = sync::ordering_site("list.tail_observe", std::memory_order_acquire);  // (L1)
 // (L2) release: installing the first block publishes its constructed slots to the senders and
 //      receivers that acquire tail.block / head.block (L1, L7).
-inline constexpr std::memory_order first_block_publish = sync::ordering_site("list.first_block_publish", std::memory_order_release);  // (L2)
+inline constexpr sync::ordering first_block_publish = sync::ordering_site("list.first_block_publish", std::memory_order_release);  // (L2)
 // (L3) acquire on a failed install: the winner's block is read next.
-inline constexpr std::memory_order first_block_lost = sync::ordering_site("list.first_block_lost", std::memory_order_acquire);  // (L3)
+inline constexpr sync::ordering first_block_lost = sync::ordering_site("list.first_block_lost", std::memory_order_acquire);  // (L3)
 // (L4) seq_cst: claiming a slot is the X of the waker store-load pattern (waker.hpp) for blocked
 //      receivers; failure acquire, as (L1).
-inline constexpr std::memory_order claim_tail = sync::ordering_site("list.claim_tail", std::memory_order_seq_cst);  // (L4)
+inline constexpr sync::ordering claim_tail = sync::ordering_site("list.claim_tail", std::memory_order_seq_cst);  // (L4)
 // (L5) release: installing the next block (tail.block, tail.index, block.next) publishes the new
 //      block's constructed slots to the acquire loads (L1), (L7) and (L12).
-inline constexpr std::memory_order next_block_publish = sync::ordering_site("list.next_block_publish", std::memory_order_release);  // (L5)
+inline constexpr sync::ordering next_block_publish = sync::ordering_site("list.next_block_publish", std::memory_order_release);  // (L5)
 // (L6) release: the write bit publishes the message in the cell to the reader's acquire (L11).
-inline constexpr std::memory_order write_publish = sync::ordering_site("list.write_publish", std::memory_order_release);  // (L6)
+inline constexpr sync::ordering write_publish = sync::ordering_site("list.write_publish", std::memory_order_release);  // (L6)
 // (L7) acquire: head index and block, read together; pairs with (L10) of the receiver that
 //      moved head to the next block, and with (L2).
-inline constexpr std::memory_order head_observe = sync::ordering_site("list.head_observe", std::memory_order_acquire);  // (L7)
+inline constexpr sync::ordering head_observe = sync::ordering_site("list.head_observe", std::memory_order_acquire);  // (L7)
 // (L8) acquire: the tail load in recv's empty/disconnected check. When it reads mark_bit it
 //      synchronises-with the disconnect (L13), so what preceded the last sender's release or
 //      close() happens-before "disconnected" (R16, KB7). The seq_cst fence before it (L8f)
 //      orders it after the head load for the empty decision.
-inline constexpr std::memory_order tail_in_empty_check = sync::ordering_site("list.tail_in_empty_check", std::memory_order_acquire);  // (L8)
-inline constexpr std::memory_order empty_fence = sync::ordering_site("list.empty_fence", std::memory_order_seq_cst);  // (L8f)
+inline constexpr sync::ordering tail_in_empty_check = sync::ordering_site("list.tail_in_empty_check", std::memory_order_acquire);  // (L8)
+inline constexpr sync::ordering empty_fence = sync::ordering_site("list.empty_fence", std::memory_order_seq_cst);  // (L8f)
 // (L9) seq_cst: claiming a message (X of the waker pattern for symmetry; senders never block).
-inline constexpr std::memory_order claim_head = sync::ordering_site("list.claim_head", std::memory_order_seq_cst);  // (L9)
+inline constexpr sync::ordering claim_head = sync::ordering_site("list.claim_head", std::memory_order_seq_cst);  // (L9)
 // (L10) release: moving head to the next block publishes it to the acquire loads (L7).
-inline constexpr std::memory_order head_advance = sync::ordering_site("list.head_advance", std::memory_order_release);  // (L10)
+inline constexpr sync::ordering head_advance = sync::ordering_site("list.head_advance", std::memory_order_release);  // (L10)
 // (L11) acquire: the reader waits for the write bit; synchronises-with (L6).
-inline constexpr std::memory_order write_observe = sync::ordering_site("list.write_observe", std::memory_order_acquire);  // (L11)
+inline constexpr sync::ordering write_observe = sync::ordering_site("list.write_observe", std::memory_order_acquire);  // (L11)
 // (L12) acquire: reading block.next; synchronises-with (L5).
-inline constexpr std::memory_order next_observe = sync::ordering_site("list.next_observe", std::memory_order_acquire);  // (L12)
+inline constexpr sync::ordering next_observe = sync::ordering_site("list.next_observe", std::memory_order_acquire);  // (L12)
 // (L13) seq_cst: disconnection; its release half pairs with (L8).
-inline constexpr std::memory_order disconnect = sync::ordering_site("list.disconnect", std::memory_order_seq_cst);  // (L13)
+inline constexpr sync::ordering disconnect = sync::ordering_site("list.disconnect", std::memory_order_seq_cst);  // (L13)
 // (L14) acq_rel: the read and destroy bits. Release: a reader's move out of its cell happens
 //      before the destroyer frees the block; acquire: the destroyer (or the last reader) sees
 //      every earlier reader's release before freeing.
-inline constexpr std::memory_order reader_done = sync::ordering_site("list.reader_done", std::memory_order_acq_rel);  // (L14)
+inline constexpr sync::ordering reader_done = sync::ordering_site("list.reader_done", std::memory_order_acq_rel);  // (L14)
 // (L15) seq_cst snapshot loads for size/empty and blocked receivers' re-check (Y of the pattern).
-inline constexpr std::memory_order snapshot = sync::ordering_site("list.snapshot", std::memory_order_seq_cst);  // (L15)
+inline constexpr sync::ordering snapshot = sync::ordering_site("list.snapshot", std::memory_order_seq_cst);  // (L15)
 // (L16) acq_rel: discard takes the head block away from the channel (KB3: exactly one owner).
-inline constexpr std::memory_order take_head_block = sync::ordering_site("list.take_head_block", std::memory_order_acq_rel);  // (L16)
+inline constexpr sync::ordering take_head_block = sync::ordering_site("list.take_head_block", std::memory_order_acq_rel);  // (L16)
 }  // namespace list_order
 
 template <class T>

@@ -31,12 +31,12 @@
 namespace rill::detail {
 
 namespace shared_order {
-inline constexpr std::memory_order count_up = sync::ordering_site("shared.count_up", std::memory_order_relaxed);  // (K1)
-inline constexpr std::memory_order count_down = sync::ordering_site("shared.count_down", std::memory_order_acq_rel);  // (K2)
-inline constexpr std::memory_order destroy = sync::ordering_site("shared.destroy", std::memory_order_acq_rel);  // (K3)
+inline constexpr sync::ordering count_up = sync::ordering_site("shared.count_up", std::memory_order_relaxed);  // (K1)
+inline constexpr sync::ordering count_down = sync::ordering_site("shared.count_down", std::memory_order_acq_rel);  // (K2)
+inline constexpr sync::ordering destroy = sync::ordering_site("shared.destroy", std::memory_order_acq_rel);  // (K3)
 // (K4) relaxed: the counts reported by sender_count()/receiver_count() are a snapshot for the
 //      caller's information; nothing is synchronised through them.
-inline constexpr std::memory_order count_read = sync::ordering_site("shared.count_read", std::memory_order_relaxed);  // (K4)
+inline constexpr sync::ordering count_read = sync::ordering_site("shared.count_read", std::memory_order_relaxed);  // (K4)
 }  // namespace shared_order
 
 template <class Flavor>

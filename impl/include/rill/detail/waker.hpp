@@ -125,8 +125,8 @@ class waker {
 namespace waker_order {
 // (W1)/(W2) seq_cst: the store-load pattern described above; each pairs with the seq_cst
 // read-modify-write of head or tail in the flavor that calls notify(). Not weakened by design.
-inline constexpr std::memory_order announce = sync::ordering_site("waker.announce", std::memory_order_seq_cst);  // (W1)
-inline constexpr std::memory_order check = sync::ordering_site("waker.check", std::memory_order_seq_cst);        // (W2)
+inline constexpr sync::ordering announce = sync::ordering_site("waker.announce", std::memory_order_seq_cst);  // (W1)
+inline constexpr sync::ordering check = sync::ordering_site("waker.check", std::memory_order_seq_cst);        // (W2)
 }  // namespace waker_order
 
 /// A waker with its own lock and a lock-free "anybody waiting?" check.

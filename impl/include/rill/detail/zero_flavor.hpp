@@ -50,9 +50,9 @@ namespace rill::detail {
 
 namespace zero_order {
 // (Z2) release: see the design note.
-inline constexpr std::memory_order handoff_done = sync::ordering_site("zero.handoff_done", std::memory_order_release);  // (Z2)
+inline constexpr sync::ordering handoff_done = sync::ordering_site("zero.handoff_done", std::memory_order_release);  // (Z2)
 // (Z3) acquire: synchronises-with (Z2).
-inline constexpr std::memory_order handoff_observe = sync::ordering_site("zero.handoff_observe", std::memory_order_acquire);  // (Z3)
+inline constexpr sync::ordering handoff_observe = sync::ordering_site("zero.handoff_observe", std::memory_order_acquire);  // (Z3)
 }  // namespace zero_order
 
 template <class T>

@@ -16,23 +16,23 @@ class backoff {
  public:
   /// Spins 2^step pause instructions (capped); for retrying a lost compare-exchange.
   void spin() noexcept {
-    const unsigned step = step_ < backoff_limits::spin ? step_ : backoff_limits::spin;
+    const unsigned step = step_ < backoff_limits::spin() ? step_ : backoff_limits::spin();
     for (unsigned i = 0; i < (1u << step); ++i) spin_pause();
-    if (step_ <= backoff_limits::spin) ++step_;
+    if (step_ <= backoff_limits::spin()) ++step_;
   }
 
   /// Spins while the step is small, then yields; for waiting on another thread's progress.
   void snooze() noexcept {
-    if (step_ <= backoff_limits::spin) {
+    if (step_ <= backoff_limits::spin()) {
       for (unsigned i = 0; i < (1u << step_); ++i) spin_pause();
     } else {
       yield_now();
     }
-    if (step_ <= backoff_limits::yield) ++step_;
+    if (step_ < backoff_limits::park_after()) ++step_;
   }
 
   /// True once snoozing has gone on long enough that parking the thread is cheaper.
-  [[nodiscard]] bool is_completed() const noexcept { return step_ > backoff_limits::yield; }
+  [[nodiscard]] bool is_completed() const noexcept { return step_ >= backoff_limits::park_after(); }
 
  private:
   unsigned step_ = 0;

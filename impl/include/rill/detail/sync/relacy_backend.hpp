@@ -40,7 +40,10 @@
 #include <cstddef>
 #include <cstdint>
 #include <source_location>
+#include <string_view>
 #include <type_traits>
+
+#include "rill/detail/sync/ordering_site.hpp"
 
 namespace rill::detail::sync {
 
@@ -61,6 +64,44 @@ constexpr rl::memory_order relacy_order(std::memory_order order) noexcept {
   }
 }
 
+/// The mutant of this run: at most one named ordering site weakened to another ordering (the
+/// mutation bank, verify/mutation/). Set by the scenario harness before any simulation starts;
+/// `uses` counts how often the weakened site was executed, so that a mutant no scenario reaches
+/// is reported as such and not as "survived".
+struct mutant {
+  std::string_view site;
+  std::memory_order order = std::memory_order_seq_cst;
+  unsigned long long uses = 0;
+};
+inline mutant& current_mutant() noexcept {
+  static mutant value;
+  return value;
+}
+
+/// The memory_order a site runs with in this run.
+inline std::memory_order resolve(const ordering& order) noexcept {
+  mutant& weakened = current_mutant();
+  if (order.name == nullptr || weakened.site.empty() || weakened.site != order.name) return order.normal;
+  ++weakened.uses;
+  return order.is_failure_of_site ? failure_order_of(weakened.order) : weakened.order;
+}
+
+// A weakened site keeps only the half of its ordering that the operation can have: seq_cst
+// weakened to acq_rel is acquire on a load and release on a store.
+inline rl::memory_order load_order(const ordering& order) noexcept {
+  const std::memory_order resolved = resolve(order);
+  if (resolved == std::memory_order_acq_rel) return rl::mo_acquire;
+  if (resolved == std::memory_order_release) return rl::mo_relaxed;
+  return relacy_order(resolved);
+}
+inline rl::memory_order store_order(const ordering& order) noexcept {
+  const std::memory_order resolved = resolve(order);
+  if (resolved == std::memory_order_acq_rel) return rl::mo_release;
+  if (resolved == std::memory_order_acquire || resolved == std::memory_order_consume) return rl::mo_relaxed;
+  return relacy_order(resolved);
+}
+inline rl::memory_order rmw_order(const ordering& order) noexcept { return relacy_order(resolve(order)); }
+
 template <class T>
 class atomic {
   static_assert(std::is_trivially_copyable_v<T>, "rill sync atomic<T> needs a trivially copyable T");
@@ -71,53 +112,53 @@ class atomic {
   atomic(const atomic&) = delete;
   atomic& operator=(const atomic&) = delete;
 
-  T load(std::memory_order order, site where = site::current()) const {
-    return value_.load(relacy_order(order), debug_info_of(where));
+  T load(ordering order, site where = site::current()) const {
+    return value_.load(load_order(order), debug_info_of(where));
   }
-  void store(T desired, std::memory_order order, site where = site::current()) {
-    value_.store(desired, relacy_order(order), debug_info_of(where));
+  void store(T desired, ordering order, site where = site::current()) {
+    value_.store(desired, store_order(order), debug_info_of(where));
   }
-  T exchange(T desired, std::memory_order order, site where = site::current()) {
-    return value_.exchange(desired, relacy_order(order), debug_info_of(where));
+  T exchange(T desired, ordering order, site where = site::current()) {
+    return value_.exchange(desired, rmw_order(order), debug_info_of(where));
   }
-  bool compare_exchange_weak(T& expected, T desired, std::memory_order success, std::memory_order failure,
+  bool compare_exchange_weak(T& expected, T desired, ordering success, ordering failure,
                              site where = site::current()) {
     const auto info = debug_info_of(where);
-    return value_.compare_exchange_weak(expected, desired, relacy_order(success), info, relacy_order(failure), info);
+    return value_.compare_exchange_weak(expected, desired, rmw_order(success), info, load_order(failure), info);
   }
-  bool compare_exchange_strong(T& expected, T desired, std::memory_order success, std::memory_order failure,
+  bool compare_exchange_strong(T& expected, T desired, ordering success, ordering failure,
                                site where = site::current()) {
     const auto info = debug_info_of(where);
-    return value_.compare_exchange_strong(expected, desired, relacy_order(success), info, relacy_order(failure),
+    return value_.compare_exchange_strong(expected, desired, rmw_order(success), info, load_order(failure),
                                           info);
   }
-  T fetch_add(T operand, std::memory_order order, site where = site::current())
+  T fetch_add(T operand, ordering order, site where = site::current())
     requires std::is_integral_v<T>
   {
-    return value_.fetch_add(operand, relacy_order(order), debug_info_of(where));
+    return value_.fetch_add(operand, rmw_order(order), debug_info_of(where));
   }
-  T fetch_sub(T operand, std::memory_order order, site where = site::current())
+  T fetch_sub(T operand, ordering order, site where = site::current())
     requires std::is_integral_v<T>
   {
-    return value_.fetch_sub(operand, relacy_order(order), debug_info_of(where));
+    return value_.fetch_sub(operand, rmw_order(order), debug_info_of(where));
   }
-  T fetch_or(T operand, std::memory_order order, site where = site::current())
+  T fetch_or(T operand, ordering order, site where = site::current())
     requires std::is_integral_v<T>
   {
-    return value_.fetch_or(operand, relacy_order(order), debug_info_of(where));
+    return value_.fetch_or(operand, rmw_order(order), debug_info_of(where));
   }
-  T fetch_and(T operand, std::memory_order order, site where = site::current())
+  T fetch_and(T operand, ordering order, site where = site::current())
     requires std::is_integral_v<T>
   {
-    return value_.fetch_and(operand, relacy_order(order), debug_info_of(where));
+    return value_.fetch_and(operand, rmw_order(order), debug_info_of(where));
   }
 
  private:
   mutable rl::atomic<T> value_;
 };
 
-inline void fence(std::memory_order order, site where = site::current()) {
-  rl::atomic_thread_fence(relacy_order(order), debug_info_of(where));
+inline void fence(ordering order, site where = site::current()) {
+  rl::atomic_thread_fence(rmw_order(order), debug_info_of(where));
 }
 
 /// Under Relacy a plain variable: a write or read mark is a non-atomic access that Relacy checks
@@ -221,9 +262,19 @@ class parker {
 inline void spin_pause() { rl::yield(1, debug_info_of(site::current())); }
 inline void yield_now() { rl::yield(1, debug_info_of(site::current())); }
 
+/// Under Relacy every spin is a yield to the scheduler, so the limits are tiny: a blocking
+/// operation parks after two failed attempts. The verification harness can make it park after
+/// the first (--park-at-once): Relacy lets a thread read a stale value only if it has not yielded
+/// since it first saw the newer one, so the spin-then-park path, which always yields, hides
+/// store-load (Dekker) bugs between a failed attempt and the re-check after registering; parking
+/// at once exposes them (the mutation bank needs both).
 struct backoff_limits {
-  static constexpr unsigned spin = 0;
-  static constexpr unsigned yield = 1;
+  static unsigned& park_steps() noexcept {
+    static unsigned value = 2;
+    return value;
+  }
+  static unsigned spin() noexcept { return 0; }
+  static unsigned park_after() noexcept { return park_steps(); }
 };
 
 using allocation_filter = bool (*)(std::size_t bytes) noexcept;

@@ -26,7 +26,8 @@
 //   clock, now()         a monotonic clock; under Relacy a virtual one.
 //   spin_pause(),
 //   yield_now()          busy-wait hints (under Relacy: yield to the model checker's scheduler).
-//   backoff_limits       how long backoff spins before it yields and before it gives up.
+//   backoff_limits       spin() and park_after(): how long backoff spins before it yields, and
+//                        after how many steps a blocking operation parks.
 //   allocate_bytes(),
 //   deallocate_bytes()   raw allocation; may fail (returns nullptr) through allocation_hook.
 //   thread_identity()    an integer naming the calling thread.

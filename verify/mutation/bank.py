@@ -1,0 +1,207 @@
+#!/usr/bin/env python3
+"""The memory-ordering mutation bank: weaken each named ordering site of the library, one at a
+time, and show that the Relacy scenarios catch it.
+
+Every ordering in channel code is a named site (impl/include/rill/detail/sync/ordering_site.hpp):
+
+    inline constexpr sync::ordering publish = sync::ordering_site("array.publish", std::memory_order_release);  // (A6)
+
+This script finds every site in impl/include/rill/detail/ (the sync layer itself excluded), derives
+its mutants, and runs each one through the scenario binary (`relacy_scenarios --scenario all
+--mutate SITE=ORDER`), which stops at the first scenario that fails. The mutants of a site:
+
+    release, acquire  -> relaxed
+    acq_rel           -> release, and -> acquire
+    seq_cst           -> acq_rel (acquire on a load, release on a store): only the store-load
+                         (Dekker) half of seq_cst is taken away
+    relaxed           -> none (nothing weaker exists; the site's comment says why relaxed is safe)
+
+A mutant that no scenario kills is a failure of the bank unless verify/mutation/stronger_than_needed.txt
+lists it with the reason and the experiment; a listed mutant that is killed is a failure too (the
+list is stale). A site no scenario executes is always a failure.
+
+    bank.py --binary B [--prefix array] [--iterations N] [--bound K] [--json out.json]
+    bank.py --list                       the sites and their mutants, without running anything
+    bank.py --markdown results.json...   the per-site table of docs/orderings.md from results
+
+Prints one line per mutant and a closing line "mutation: K killed, S documented survivors, F failed
+out of M mutants (kill rate K/M)". Exit status 0 when every mutant is killed or documented.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import re
+import subprocess
+import sys
+import time
+from dataclasses import asdict, dataclass
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[2]
+DETAIL = ROOT / "impl" / "include" / "rill" / "detail"
+SURVIVORS = Path(__file__).resolve().parent / "stronger_than_needed.txt"
+
+SITE = re.compile(r'ordering_site\("([a-z_]+\.[a-z_]+)",\s*std::memory_order_(\w+)\)\s*;\s*(?://\s*\(([^)]+)\))?')
+WEAKER = {
+    "relaxed": [],
+    "consume": ["relaxed"],
+    "acquire": ["relaxed"],
+    "release": ["relaxed"],
+    "acq_rel": ["release", "acquire"],
+    "seq_cst": ["acq_rel"],
+}
+
+
+@dataclass
+class Site:
+    name: str
+    order: str
+    edge: str
+    file: str
+    line: int
+
+
+@dataclass
+class Outcome:
+    site: str
+    edge: str
+    file: str
+    line: int
+    order: str
+    mutant: str
+    verdict: str  # killed, survived, not reached, documented, stale, error
+    scenario: str
+    kind: str
+    counterexample: str
+    seconds: float
+    ok: bool
+
+
+def find_sites() -> list[Site]:
+    sites = []
+    for header in sorted(DETAIL.rglob("*.hpp")):
+        if "sync" in header.relative_to(DETAIL).parts:
+            continue
+        text = header.read_text(encoding="utf-8")
+        # A declaration may wrap after '=': join each site's statement onto one line first.
+        for match in SITE.finditer(re.sub(r"=\s*\n\s*", "= ", text)):
+            line = text[: text.find(f'"{match.group(1)}"')].count("\n") + 1
+            sites.append(Site(match.group(1), match.group(2), match.group(3) or "", str(header.relative_to(ROOT)), line))
+    return sites
+
+
+def documented_survivors() -> dict[str, str]:
+    survivors = {}
+    if SURVIVORS.exists():
+        for raw in SURVIVORS.read_text(encoding="utf-8").splitlines():
+            line = raw.strip()
+            if line and not line.startswith("#"):
+                mutant, _, reason = line.partition(" ")
+                survivors[mutant] = reason.strip()
+    return survivors
+
+
+def summarise(output: str) -> tuple[str, str, str]:
+    """(scenario, failure kind, two-line counterexample) from a killed mutant's output."""
+    verdict = re.search(r"^mutant \S+: killed by (\S+) \(([^)]*)\)", output, re.M)
+    scenario, kind = (verdict.group(1), verdict.group(2)) if verdict else ("", "")
+    # The execution history's last steps name what went wrong and where, in production file:line.
+    history = [line for line in output.splitlines() if re.match(r"\[\d+\] \d+: ", line)]
+    steps = []
+    for line in history[-2:] if history else []:
+        step = re.sub(r"^\[\d+\] (\d+): ", r"thread \1: ", line)
+        step = re.sub(r"in [^,]*?, (/\S+/)?([\w./]+\(\d+\))$", r"at \2", step)
+        steps.append(step.replace(str(ROOT) + "/", ""))
+    return scenario, kind, " / ".join(steps)
+
+
+def run_mutant(binary: str, site: Site, order: str, iterations: int, bound: int, survivors: dict[str, str]) -> Outcome:
+    mutant = f"{site.name}={order}"
+    began = time.monotonic()
+    result = subprocess.run([binary, "--scenario", "all", "--mutate", mutant, "--iterations", str(iterations),
+                             "--bound", str(bound)], stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    seconds = time.monotonic() - began
+    output = result.stdout
+    scenario = kind = counterexample = ""
+    if re.search(r"^mutant \S+: killed by", output, re.M):
+        scenario, kind, counterexample = summarise(output)
+        verdict, ok = ("stale", False) if mutant in survivors else ("killed", True)
+    elif re.search(r"^mutant \S+: SURVIVED", output, re.M):
+        verdict, ok = ("documented", True) if mutant in survivors else ("survived", False)
+        counterexample = survivors.get(mutant, "")
+    elif re.search(r"^mutant \S+: NOT REACHED", output, re.M):
+        verdict, ok = "not reached", False
+    else:
+        verdict, ok = "error", False
+        counterexample = output[-400:]
+    return Outcome(site.name, site.edge, site.file, site.line, site.order, order, verdict, scenario, kind,
+                   counterexample, round(seconds, 2), ok)
+
+
+def markdown(outcomes: list[dict]) -> str:
+    rows = ["| site | edge | ordering | mutant | verdict | killed by | counterexample (last two steps) |",
+            "|---|---|---|---|---|---|---|"]
+    for outcome in outcomes:
+        counterexample = outcome["counterexample"].replace("|", "\\|")
+        killer = f"`{outcome['scenario']}` ({outcome['kind']})" if outcome["scenario"] else "-"
+        rows.append(f"| `{outcome['site']}` | {outcome['edge']} | {outcome['order']} | {outcome['mutant']} | "
+                    f"{outcome['verdict']} | {killer} | {counterexample} |")
+    return "\n".join(rows) + "\n"
+
+
+def main(argv: list[str]) -> int:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--binary", help="the relacy_scenarios executable")
+    parser.add_argument("--prefix", default="", help="only sites whose name starts with this (array, list, ...)")
+    parser.add_argument("--iterations", type=int, default=100000)
+    parser.add_argument("--bound", type=int, default=1)
+    parser.add_argument("--json", help="write the outcomes here")
+    parser.add_argument("--list", action="store_true", help="list the sites and their mutants")
+    parser.add_argument("--markdown", nargs="+", metavar="RESULTS", help="render the table from result files")
+    arguments = parser.parse_args(argv)
+
+    if arguments.markdown:
+        outcomes = [outcome for path in arguments.markdown for outcome in json.loads(Path(path).read_text())]
+        outcomes.sort(key=lambda outcome: (outcome["file"], outcome["line"], outcome["mutant"]))
+        sys.stdout.write(markdown(outcomes))
+        return 0
+
+    sites = [site for site in find_sites() if site.name.startswith(arguments.prefix)]
+    if arguments.list:
+        for site in sites:
+            mutants = ", ".join(WEAKER[site.order]) or "none (relaxed)"
+            print(f"{site.name:<28} {site.edge:<5} {site.order:<8} -> {mutants:<18} {site.file}:{site.line}")
+        print(f"{len(sites)} sites, {sum(len(WEAKER[site.order]) for site in sites)} mutants")
+        return 0
+    if not arguments.binary:
+        parser.error("--binary is required to run the bank")
+    if not sites:
+        print(f"mutation: no ordering site matches prefix '{arguments.prefix}'")
+        return 1
+
+    survivors = documented_survivors()
+    outcomes = []
+    for site in sites:
+        if not WEAKER[site.order]:
+            print(f"mutant {site.name}: relaxed, nothing weaker to try", flush=True)
+        for order in WEAKER[site.order]:
+            outcome = run_mutant(arguments.binary, site, order, arguments.iterations, arguments.bound, survivors)
+            outcomes.append(outcome)
+            detail = (f"by {outcome.scenario} ({outcome.kind})" if outcome.scenario
+                      else outcome.counterexample[:160])
+            print(f"mutant {site.name}={order}: {outcome.verdict} {detail} [{outcome.seconds:.1f} s]", flush=True)
+
+    if arguments.json:
+        Path(arguments.json).write_text(json.dumps([asdict(outcome) for outcome in outcomes], indent=2) + "\n")
+    killed = sum(outcome.verdict == "killed" for outcome in outcomes)
+    documented = sum(outcome.verdict == "documented" for outcome in outcomes)
+    failed = sum(not outcome.ok for outcome in outcomes)
+    print(f"mutation: {killed} killed, {documented} documented survivors, {failed} failed out of {len(outcomes)} "
+          f"mutants (kill rate {killed}/{len(outcomes)})")
+    return 0 if failed == 0 else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))
