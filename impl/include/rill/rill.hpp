@@ -3,3 +3,4 @@
 
 #include "rill/channel.hpp"
 #include "rill/errors.hpp"
+#include "rill/mpsc.hpp"
