@@ -26,6 +26,7 @@
 #include <chrono>
 #include <cstddef>
 #include <iterator>
+#include <memory>
 #include <optional>
 #include <stdexcept>
 #include <string>
@@ -280,6 +281,8 @@ class receiver {
     using iterator_concept = std::input_iterator_tag;
 
     iterator() = default;
+    iterator(iterator&&) noexcept = default;
+    iterator& operator=(iterator&&) noexcept = default;
     T& operator*() const { return *current_; }
     T* operator->() const { return &*current_; }
     iterator& operator++() {
@@ -287,22 +290,36 @@ class receiver {
       return *this;
     }
     void operator++(int) { advance(); }
-    friend bool operator==(const iterator& position, std::default_sentinel_t) { return !position.current_; }
+    friend bool operator==(const iterator& position, std::default_sentinel_t) { return !position.current_.has_value(); }
 
    private:
     friend class receiver;
+    /// Converts to the next receive's result, so that construct_at() below builds that result
+    /// in the iterator itself: the message is not staged in a temporary on the way (KB11).
+    struct next_message {
+      receiver* source;
+      bool blocking;
+      operator recv_result<T>() const { return blocking ? source->recv() : source->try_recv(); }  // NOLINT
+    };
     explicit iterator(receiver* source, bool blocking) : source_(source), blocking_(blocking) { advance(); }
     void advance() {
-      auto result = blocking_ ? source_->recv() : source_->try_recv();
-      if (result) {
-        current_.emplace(std::move(*result));
-      } else {
-        current_.reset();
+      // The receiver outlives the range (the range-for holds it); if it was reset meanwhile,
+      // the range ends rather than throwing from operator++.
+      if (!source_->valid()) {
+        current_ = std::unexpected(recv_error::disconnected);
+        return;
+      }
+      std::destroy_at(&current_);
+      try {
+        std::construct_at(&current_, next_message{source_, blocking_});
+      } catch (...) {
+        std::construct_at(&current_, std::unexpect, recv_error::disconnected);  // keep the iterator destructible
+        throw;
       }
     }
     receiver* source_ = nullptr;
     bool blocking_ = true;
-    mutable std::optional<T> current_;
+    mutable recv_result<T> current_{std::unexpect, recv_error::disconnected};
   };
 
   iterator begin() {

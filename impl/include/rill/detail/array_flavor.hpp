@@ -144,10 +144,10 @@ class array_flavor {
     token claimed;
     switch (start_send(claimed)) {
       case claim::claimed: return write(claimed, std::move(message));
-      case claim::disconnected: return disconnected_send(std::move(message));
+      case claim::disconnected: return failed_send(send_errc::disconnected, message);
       case claim::unavailable: break;
     }
-    return std::unexpected(send_error<T>{send_errc::full, std::move(message)});
+    return failed_send(send_errc::full, message);
   }
 
   send_result<T> send(T&& message, const sync::deadline& deadline) {
@@ -157,12 +157,12 @@ class array_flavor {
       for (;;) {
         const claim outcome = start_send(claimed);
         if (outcome == claim::claimed) return write(claimed, std::move(message));
-        if (outcome == claim::disconnected) return disconnected_send(std::move(message));
+        if (outcome == claim::disconnected) return failed_send(send_errc::disconnected, message);
         if (backoff.is_completed()) break;
         backoff.snooze();
       }
       if (sync::has_passed(deadline)) {
-        return std::unexpected(send_error<T>{send_errc::timeout, std::move(message)});
+        return failed_send(send_errc::timeout, message);
       }
       context waiting;
       waiter entry(waiting);
@@ -338,14 +338,10 @@ class array_flavor {
   }
 
   recv_result<T> read(token& claimed) {
-    T message = claimed.claimed->message.take();
+    recv_result<T> message = claimed.claimed->message.take_result();
     claimed.claimed->stamp.store(claimed.stamp, array_order::slot_release);
     senders_.notify();
     return message;
-  }
-
-  send_result<T> disconnected_send(T&& message) {
-    return std::unexpected(send_error<T>{send_errc::disconnected, std::move(message)});
   }
 
   /// Destroys every message between head and tail. Only called when no receiver can exist (the

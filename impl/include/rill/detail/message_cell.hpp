@@ -9,6 +9,7 @@
 #pragma once
 
 #include "rill/detail/sync/sync.hpp"
+#include "rill/errors.hpp"
 
 #include <memory>
 #include <new>
@@ -29,13 +30,15 @@ class message_cell {
     ::new (static_cast<void*>(storage_)) T(std::move(message));
   }
 
-  /// Moves the message out, leaving the cell empty.
-  T take(sync::site where = sync::site::current()) noexcept {
+  /// Moves the message out into a receive result built in place, leaving the cell empty. The
+  /// message is moved once, from the cell into the result the caller returns (no copy of it is
+  /// staged on the stack: KB11).
+  recv_result<T> take_result(sync::site where = sync::site::current()) noexcept {
     marker_.mark_write(where);
     T& stored = *std::launder(reinterpret_cast<T*>(storage_));
-    T message(std::move(stored));
+    recv_result<T> result(std::in_place, std::move(stored));
     stored.~T();
-    return message;
+    return result;
   }
 
   /// Destroys the message in place (a discarded message), leaving the cell empty.

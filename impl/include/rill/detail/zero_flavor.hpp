@@ -6,11 +6,18 @@
 // with a *packet* in its own stack frame and parks; the second selects that waiter under the
 // channel's mutex and, after releasing the mutex, hands the message through the packet:
 //
-//   sender first:   the sender's packet holds the message; the receiver moves it out and sets
-//                   `ready` (Z2). The sender returns only after it sees `ready` (Z3), so a
-//                   rendezvous send completes only once a receiver has the message (R18, KB23).
-//   receiver first: the receiver's packet is empty; the sender moves the message in and sets
-//                   `ready` (Z2); the receiver waits for `ready` (Z3) and takes it.
+//   sender first:   the sender's packet points to the sender's own message (its argument); the
+//                   receiver moves it straight into its result and sets `ready` (Z2). The sender
+//                   returns only after it sees `ready` (Z3), so a rendezvous send completes only
+//                   once a receiver has the message (R18, KB23).
+//   receiver first: the receiver's packet points to the receiver's own result; the sender
+//                   moves the message straight into it and sets `ready` (Z2); the receiver waits
+//                   for `ready` (Z3) and returns that result.
+//
+// Either way the message is moved exactly once, from the sender's argument into the receiver's
+// result: no copy of it is ever staged in a packet (a 1 MiB message must not cost 1 MiB of every
+// waiting thread's stack, KB11). A sender whose wait ends without a receiver (timeout,
+// disconnect) still owns its untouched argument and hands it back.
 //
 // The mutex protects both wakers and the disconnected flag; the packet is touched outside it,
 // by exactly two threads, ordered by `ready`. A thread never pairs with itself (waker.hpp).
@@ -37,7 +44,6 @@
 #pragma once
 
 #include "rill/detail/context.hpp"
-#include "rill/detail/message_cell.hpp"
 #include "rill/detail/sync/sync.hpp"
 #include "rill/detail/waker.hpp"
 #include "rill/errors.hpp"
@@ -57,14 +63,19 @@ inline constexpr sync::ordering handoff_observe = sync::ordering_site("zero.hand
 
 template <class T>
 class zero_flavor {
-  /// The meeting point of one hand-off, in the stack frame of the thread that waits.
+  /// The meeting point of one hand-off, in the stack frame of the thread that waits. It points
+  /// to that thread's message (a waiting sender) or result (a waiting receiver); `marker` lets
+  /// Relacy check that the partner's access and the owner's later use are ordered by `ready`.
   struct packet {
-    message_cell<T> message;
+    T* message = nullptr;              // a waiting sender's argument
+    recv_result<T>* result = nullptr;  // a waiting receiver's result
     sync::atomic<bool> ready{false};
+    sync::race_marker marker;
 
     void wait_ready() {
       sync::backoff backoff;
       while (!ready.load(zero_order::handoff_observe)) backoff.snooze();
+      marker.mark_write();  // the owner uses its message or result again from here on
     }
   };
 
@@ -80,8 +91,7 @@ class zero_flavor {
       lock.unlock();
       return hand_to(*target, std::move(message));
     }
-    const send_errc reason = disconnected_.load() ? send_errc::disconnected : send_errc::full;
-    return std::unexpected(send_error<T>{reason, std::move(message)});
+    return failed_send(disconnected_.load() ? send_errc::disconnected : send_errc::full, message);
   }
 
   send_result<T> send(T&& message, const sync::deadline& deadline) {
@@ -91,12 +101,12 @@ class zero_flavor {
       lock.unlock();
       return hand_to(*target, std::move(message));
     }
-    if (disconnected_.load()) return std::unexpected(send_error<T>{send_errc::disconnected, std::move(message)});
-    if (sync::has_passed(deadline)) return std::unexpected(send_error<T>{send_errc::timeout, std::move(message)});
+    if (disconnected_.load()) return failed_send(send_errc::disconnected, message);
+    if (sync::has_passed(deadline)) return failed_send(send_errc::timeout, message);
 
-    // Wait with the message in our packet until a receiver takes it.
+    // Wait, offering our own message through the packet, until a receiver takes it.
     packet offer;
-    offer.message.write(std::move(message));
+    offer.message = &message;
     context waiting;
     waiter entry(waiting, &offer);
     senders_.register_waiter(entry);
@@ -109,8 +119,7 @@ class zero_flavor {
       lock.lock();
       senders_.unregister(entry);
       lock.unlock();
-      const send_errc reason = outcome == selection_aborted ? send_errc::timeout : send_errc::disconnected;
-      return std::unexpected(send_error<T>{reason, offer.message.take()});
+      return failed_send(outcome == selection_aborted ? send_errc::timeout : send_errc::disconnected, message);
     }
     // Selected by a receiver. It unparked us inside the mutex, released the mutex, moved the
     // message out, and only then set ready (Z2): after (Z3) it touches neither our packet nor
@@ -138,23 +147,7 @@ class zero_flavor {
     }
     if (disconnected_.load()) return std::unexpected(recv_error::disconnected);
     if (sync::has_passed(deadline)) return std::unexpected(recv_error::timeout);
-
-    packet request;
-    context waiting;
-    waiter entry(waiting, &request);
-    receivers_.register_waiter(entry);
-    lock.unlock();
-
-    const selection outcome = waiting.wait_until(deadline);
-    if (outcome == selection_aborted || outcome == selection_disconnected) {
-      lock.lock();
-      receivers_.unregister(entry);
-      lock.unlock();
-      return std::unexpected(outcome == selection_aborted ? recv_error::timeout : recv_error::disconnected);
-    }
-    // Selected by a sender: it moves the message in, then sets ready.
-    request.wait_ready();
-    return request.message.take();
+    return wait_for_sender(lock, deadline);
   }
 
   [[nodiscard]] bool is_disconnected() const {
@@ -177,16 +170,44 @@ class zero_flavor {
   void disconnect_receivers() { disconnect(); }
 
  private:
+  /// Parks with a packet pointing to `result` until a sender fills it, the deadline passes or
+  /// the channel is disconnected. One return statement, so that `result` is the caller's own
+  /// result object (named return value optimisation) and the message is moved only once.
+  recv_result<T> wait_for_sender(std::unique_lock<sync::mutex>& lock, const sync::deadline& deadline) {
+    recv_result<T> result(std::unexpect, recv_error::empty);  // replaced by the sender's message
+    packet request;
+    request.result = &result;
+    context waiting;
+    waiter entry(waiting, &request);
+    receivers_.register_waiter(entry);
+    lock.unlock();
+
+    const selection outcome = waiting.wait_until(deadline);
+    if (outcome == selection_aborted || outcome == selection_disconnected) {
+      // Our own abort (or the disconnect) won the selection: no sender will touch the packet.
+      lock.lock();
+      receivers_.unregister(entry);
+      lock.unlock();
+      result = std::unexpected(outcome == selection_aborted ? recv_error::timeout : recv_error::disconnected);
+    } else {
+      // Selected by a sender: it moves the message into `result`, then sets ready.
+      request.wait_ready();
+    }
+    return result;
+  }
+
   send_result<T> hand_to(packet& target, T&& message) {
-    target.message.write(std::move(message));
+    target.marker.mark_write();
+    target.result->emplace(std::move(message));
     target.ready.store(true, zero_order::handoff_done);
     return {};
   }
 
   recv_result<T> take_from(packet& source) {
-    T message = source.message.take();
+    source.marker.mark_write();
+    recv_result<T> result(std::in_place, std::move(*source.message));
     source.ready.store(true, zero_order::handoff_done);
-    return message;
+    return result;
   }
 
   mutable sync::mutex mutex_;

@@ -15,14 +15,30 @@
 
 namespace rill::detail::sync {
 
-/// An absolute deadline on sync::clock; std::nullopt means "wait forever".
-using deadline = std::optional<clock::time_point>;
+/// An absolute deadline on sync::clock, or none ("wait forever", made from std::nullopt).
+///
+/// Not std::optional<time_point>: g++ 12 at -O2 reports a false -Wmaybe-uninitialized on the
+/// optional's payload once the flavors' loops are inlined, which -Werror turns into a failed build.
+class deadline {
+ public:
+  constexpr deadline(std::nullopt_t) noexcept {}  // NOLINT(google-explicit-constructor): reads as "no deadline"
+  constexpr deadline(clock::time_point when) noexcept : when_(when), finite_(true) {}  // NOLINT
+  [[nodiscard]] constexpr bool has_value() const noexcept { return finite_; }
+  [[nodiscard]] constexpr const clock::time_point& operator*() const noexcept { return when_; }
+
+ private:
+  clock::time_point when_{};
+  bool finite_ = false;
+};
 
 /// The deadline `timeout` from now: saturating, never overflowing.
 template <class Rep, class Period>
 deadline deadline_after(std::chrono::duration<Rep, Period> timeout) {
   const clock::time_point start = now();
   if (!(timeout > std::chrono::duration<Rep, Period>::zero())) return start;  // zero, negative or NaN: try once
+  // The largest value of the duration's type means "no deadline" (R20, KB5), even where now + it
+  // would still fit (milliseconds held in 32 bits run out after 24.8 days).
+  if (timeout == std::chrono::duration<Rep, Period>::max()) return std::nullopt;
   // Compare in long double seconds: exact enough at these magnitudes (the remaining range of a
   // 64-bit nanosecond clock is about 292 years), and it cannot overflow for any Rep.
   const long double requested = std::chrono::duration<long double>(timeout).count();
@@ -38,6 +54,7 @@ deadline deadline_at(std::chrono::time_point<Clock, Duration> when) {
     if (when == clock::time_point::max()) return std::nullopt;
     return when;
   } else {
+    if (when == std::chrono::time_point<Clock, Duration>::max()) return std::nullopt;  // as for durations
     // Another clock: measure the time left on that clock, then wait that long on ours.
     const auto left = std::chrono::duration<long double>(when.time_since_epoch()) -
                       std::chrono::duration<long double>(Clock::now().time_since_epoch());
