@@ -23,6 +23,7 @@ list is stale). A site no scenario executes is always a failure.
     bank.py --binary B [--prefix array] [--iterations N] [--bound K] [--json out.json]
     bank.py --list                       the sites and their mutants, without running anything
     bank.py --markdown results.json...   the per-site table of docs/orderings.md from results
+    bank.py --update-doc docs/orderings.md results.json...   rewrite that table in place
 
 Prints one line per mutant and a closing line "mutation: K killed, S documented survivors, F failed
 out of M mutants (kill rate K/M)". Exit status 0 when every mutant is killed or documented.
@@ -74,6 +75,7 @@ class Outcome:
     verdict: str  # killed, survived, not reached, documented, stale, error
     scenario: str
     kind: str
+    search: str        # the search that found the counterexample, and at which iteration
     counterexample: str
     seconds: float
     ok: bool
@@ -103,10 +105,12 @@ def documented_survivors() -> dict[str, str]:
     return survivors
 
 
-def summarise(output: str) -> tuple[str, str, str]:
-    """(scenario, failure kind, two-line counterexample) from a killed mutant's output."""
+def summarise(output: str) -> tuple[str, str, str, str]:
+    """(scenario, failure kind, search, two-line counterexample) from a killed mutant's output."""
     verdict = re.search(r"^mutant \S+: killed by (\S+) \(([^)]*)\)", output, re.M)
     scenario, kind = (verdict.group(1), verdict.group(2)) if verdict else ("", "")
+    failed = re.search(r"^relacy: \S+: FAILED \([^)]*\) at iteration (\d+), (.*)$", output, re.M)
+    search = f"{failed.group(2)}, iteration {failed.group(1)}" if failed else ""
     # The execution history's last steps name what went wrong and where, in production file:line.
     history = [line for line in output.splitlines() if re.match(r"\[\d+\] \d+: ", line)]
     steps = []
@@ -114,7 +118,7 @@ def summarise(output: str) -> tuple[str, str, str]:
         step = re.sub(r"^\[\d+\] (\d+): ", r"thread \1: ", line)
         step = re.sub(r"in [^,]*?, (/\S+/)?([\w./]+\(\d+\))$", r"at \2", step)
         steps.append(step.replace(str(ROOT) + "/", ""))
-    return scenario, kind, " / ".join(steps)
+    return scenario, kind, search, " / ".join(steps)
 
 
 def run_mutant(binary: str, site: Site, order: str, iterations: int, bound: int, survivors: dict[str, str]) -> Outcome:
@@ -124,28 +128,35 @@ def run_mutant(binary: str, site: Site, order: str, iterations: int, bound: int,
                              "--bound", str(bound)], stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
     seconds = time.monotonic() - began
     output = result.stdout
-    scenario = kind = counterexample = ""
+    scenario = kind = search = counterexample = ""
     if re.search(r"^mutant \S+: killed by", output, re.M):
-        scenario, kind, counterexample = summarise(output)
+        scenario, kind, search, counterexample = summarise(output)
         verdict, ok = ("stale", False) if mutant in survivors else ("killed", True)
     elif re.search(r"^mutant \S+: SURVIVED", output, re.M):
         verdict, ok = ("documented", True) if mutant in survivors else ("survived", False)
         counterexample = survivors.get(mutant, "")
     elif re.search(r"^mutant \S+: NOT REACHED", output, re.M):
         verdict, ok = "not reached", False
+    elif result.returncode < 0:
+        # The mutant crashed the process (typically following a block pointer that the weakened
+        # edge left stale): a kill without a Relacy history, attributed to the running scenario.
+        started = re.findall(r"^relacy: (\S+): started$", output, re.M)
+        scenario, kind = (started[-1] if started else "?"), f"crash, signal {-result.returncode}"
+        verdict, ok = ("stale", False) if mutant in survivors else ("killed", True)
+        counterexample = "the process crashed; no history (run the scenario with --mutate under gdb)"
     else:
         verdict, ok = "error", False
         counterexample = output[-400:]
-    return Outcome(site.name, site.edge, site.file, site.line, site.order, order, verdict, scenario, kind,
+    return Outcome(site.name, site.edge, site.file, site.line, site.order, order, verdict, scenario, kind, search,
                    counterexample, round(seconds, 2), ok)
 
 
 def markdown(outcomes: list[dict]) -> str:
-    rows = ["| site | edge | ordering | mutant | verdict | killed by | counterexample (last two steps) |",
+    rows = ["| site | edge | ordering | mutant | verdict | killed by (search) | counterexample: last two steps, or why it survives |",
             "|---|---|---|---|---|---|---|"]
     for outcome in outcomes:
         counterexample = outcome["counterexample"].replace("|", "\\|")
-        killer = f"`{outcome['scenario']}` ({outcome['kind']})" if outcome["scenario"] else "-"
+        killer = (f"`{outcome['scenario']}`: {outcome['kind']} ({outcome['search']})" if outcome["scenario"] else "-")
         rows.append(f"| `{outcome['site']}` | {outcome['edge']} | {outcome['order']} | {outcome['mutant']} | "
                     f"{outcome['verdict']} | {killer} | {counterexample} |")
     return "\n".join(rows) + "\n"
@@ -160,12 +171,26 @@ def main(argv: list[str]) -> int:
     parser.add_argument("--json", help="write the outcomes here")
     parser.add_argument("--list", action="store_true", help="list the sites and their mutants")
     parser.add_argument("--markdown", nargs="+", metavar="RESULTS", help="render the table from result files")
+    parser.add_argument("--update-doc", metavar="DOC", help="with --markdown: replace the table in DOC")
     arguments = parser.parse_args(argv)
 
     if arguments.markdown:
         outcomes = [outcome for path in arguments.markdown for outcome in json.loads(Path(path).read_text())]
         outcomes.sort(key=lambda outcome: (outcome["file"], outcome["line"], outcome["mutant"]))
-        sys.stdout.write(markdown(outcomes))
+        table = markdown(outcomes)
+        if not arguments.update_doc:
+            sys.stdout.write(table)
+            return 0
+        doc = Path(arguments.update_doc)
+        text = doc.read_text(encoding="utf-8")
+        begin, end = "<!-- bank:begin -->\n", "<!-- bank:end -->"
+        if begin not in text or end not in text:
+            print(f"{doc}: no {begin.strip()} ... {end} block", file=sys.stderr)
+            return 1
+        head, rest = text.split(begin, 1)
+        doc.write_text(head + begin + table + end + rest.split(end, 1)[1], encoding="utf-8")
+        killed = sum(outcome["verdict"] == "killed" for outcome in outcomes)
+        print(f"{doc}: table of {len(outcomes)} mutants written ({killed} killed)")
         return 0
 
     sites = [site for site in find_sites() if site.name.startswith(arguments.prefix)]

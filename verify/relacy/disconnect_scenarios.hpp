@@ -5,6 +5,9 @@
 
 #include "model_support.hpp"
 
+#include <chrono>
+#include <cstdint>
+
 namespace rill::verify {
 
 // disconnect_visibility_*: SPEC R10, R16 (KB7). Thread 0 writes plain data and then releases
@@ -248,5 +251,36 @@ using timed_handoff_array = timed_handoff<1>;
 using timed_handoff_zero = timed_handoff<0>;
 RILL_SCENARIO(timed_handoff_array, "R5, R8, R9, R20");
 RILL_SCENARIO(timed_handoff_zero, "R5, R8, R9, R18, R20");
+
+// largest_duration_never_times_out_*: SPEC R20 (KB5). Under Relacy a timed wait with a deadline
+// may time out whenever the scheduler likes; only "no deadline" can never time out. So a
+// receive and a send given the largest value of a 32-bit millisecond duration (about 24.8 days,
+// which now + d could still represent) must each complete with the partner's message or room,
+// never with `timeout`: the type's largest value means "no deadline".
+template <int Capacity>
+struct largest_duration_never_times_out : rl::test_suite<largest_duration_never_times_out<Capacity>, 2> {
+  std::optional<std::pair<sender<int>, receiver<int>>> channel;
+
+  void before() {
+    detail::sync::reset_virtual_time();
+    channel.emplace(make_channel<int, Capacity>());
+    if constexpr (Capacity > 0) RILL_MODEL_ASSERT(channel->first.try_send(1).has_value());  // full: the send waits
+  }
+  void after() { channel.reset(); }
+
+  void thread(unsigned index) {
+    constexpr auto largest = std::chrono::duration<std::int32_t, std::milli>::max();
+    if (index == 0) {
+      RILL_MODEL_ASSERT(channel->first.send_for(2, largest).has_value());
+    } else {
+      if constexpr (Capacity > 0) RILL_MODEL_ASSERT(channel->second.recv_for(largest).value_or(0) == 1);
+      RILL_MODEL_ASSERT(channel->second.recv_for(largest).value_or(0) == 2);
+    }
+  }
+};
+using largest_duration_never_times_out_array = largest_duration_never_times_out<1>;
+using largest_duration_never_times_out_zero = largest_duration_never_times_out<0>;
+RILL_SCENARIO(largest_duration_never_times_out_array, "R20, KB5");
+RILL_SCENARIO(largest_duration_never_times_out_zero, "R20, KB5");
 
 }  // namespace rill::verify

@@ -33,6 +33,7 @@
 #include <cstring>
 #include <iostream>
 #include <string>
+#include <algorithm>
 #include <utility>
 #include <vector>
 
@@ -220,7 +221,19 @@ struct registered_scenario {
   const char* name;
   const char* rules;  // the SPEC rules and known bugs it checks, for the report
   int (*run)(const char* name, const scenario_options& options, int argc, char** argv);
+  bool context_bound_search = true;  // false: too many steps to enumerate; random searches only
 };
+
+/// The options for one registered scenario: a scenario too large to enumerate keeps only its
+/// random searches (unless a search was asked for by name).
+inline scenario_options options_for(const registered_scenario& entry, scenario_options options) {
+  if (entry.context_bound_search) return options;
+  std::erase_if(options.searches, [](const search_kind& kind) {
+    return kind.scheduler != rl::random_scheduler_type;
+  });
+  if (options.searches.empty()) options.searches = {{rl::random_scheduler_type, false}};
+  return options;
+}
 
 inline std::vector<registered_scenario>& scenario_registry() {
   static std::vector<registered_scenario> registry;
@@ -243,7 +256,9 @@ inline int run_registered(int argc, char** argv) {
     int status = 0;
     std::string killer;
     for (const auto& entry : scenario_registry()) {
-      if (entry.run(entry.name, options, argc, argv) != 0) {
+      // Named before it runs, so that a mutant that crashes the process is attributed.
+      std::cout << "relacy: " << entry.name << ": started" << std::endl;
+      if (entry.run(entry.name, options_for(entry, options), argc, argv) != 0) {
         status = 1;
         killer = entry.name;
         break;
@@ -264,7 +279,7 @@ inline int run_registered(int argc, char** argv) {
     return 1;
   }
   for (const auto& entry : scenario_registry()) {
-    if (options.scenario == entry.name) return entry.run(entry.name, options, argc, argv);
+    if (options.scenario == entry.name) return entry.run(entry.name, options_for(entry, options), argc, argv);
   }
   std::cerr << "unknown scenario '" << options.scenario << "'; --list shows them\n";
   return 2;
@@ -275,7 +290,13 @@ inline int run_registered(int argc, char** argv) {
 /// Registers a Relacy test suite under its own name, with the rules it checks.
 #define RILL_SCENARIO(type, rules_text)                                                           \
   [[maybe_unused]] static const bool rill_registered_##type = ::rill::verify::register_scenario( \
-      {#type, rules_text, &::rill::verify::run_scenario<type>})
+      {#type, rules_text, &::rill::verify::run_scenario<type>, true})
+
+/// The same for a scenario with too many steps for the context-bound search to enumerate in
+/// minutes (three threads, several messages): it runs the random searches only.
+#define RILL_SCENARIO_RANDOM_ONLY(type, rules_text)                                               \
+  [[maybe_unused]] static const bool rill_registered_##type = ::rill::verify::register_scenario( \
+      {#type, rules_text, &::rill::verify::run_scenario<type>, false})
 
 /// Asserts a property inside a scenario; a failure is a Relacy test failure with a history.
 #define RILL_MODEL_ASSERT(condition) RL_ASSERT(condition)
