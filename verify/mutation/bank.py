@@ -62,6 +62,7 @@ class Site:
     edge: str
     file: str
     line: int
+    role: str = ""  # the first sentence of the site's comment: the edge and its partner
 
 
 @dataclass
@@ -72,6 +73,7 @@ class Outcome:
     line: int
     order: str
     mutant: str
+    role: str
     verdict: str  # killed, survived, not reached, documented, stale, error
     scenario: str
     kind: str
@@ -88,10 +90,41 @@ def find_sites() -> list[Site]:
             continue
         text = header.read_text(encoding="utf-8")
         # A declaration may wrap after '=': join each site's statement onto one line first.
+        lines = text.splitlines()
         for match in SITE.finditer(re.sub(r"=\s*\n\s*", "= ", text)):
             line = text[: text.find(f'"{match.group(1)}"')].count("\n") + 1
-            sites.append(Site(match.group(1), match.group(2), match.group(3) or "", str(header.relative_to(ROOT)), line))
+            sites.append(Site(match.group(1), match.group(2), match.group(3) or "", str(header.relative_to(ROOT)), line,
+                              site_role(lines, line - 1, match.group(3) or "")))
     return sites
+
+
+def site_role(lines: list[str], index: int, edge: str) -> str:
+    """The comment that documents the site's edge, shortened to about 300 characters: the comment
+    block just above the declaration if it starts with "(EDGE)", otherwise the first comment in
+    the file that reads "(EDGE) <ordering>...:" (a design note's list of edges)."""
+    if not edge:
+        return ""
+    labels = r"(\([A-Za-z0-9]+\)/)*\(" + re.escape(edge) + r"\)(/\([A-Za-z0-9]+\))*"
+    own = re.compile(r"^\s*//\s*" + labels + r"\s")
+    described = re.compile(r"^\s*//\s*" + labels + r"\s+(relaxed|acquire|release|acq_rel|seq_cst)[^:]{0,30}:")
+    start = None
+    position = index
+    while position > 0 and lines[position - 1].lstrip().startswith("//"):
+        position -= 1
+        if own.match(lines[position]):
+            start = position
+            break
+    if start is None:
+        start = next((number for number, line in enumerate(lines) if described.match(line)), None)
+    if start is None:
+        return ""
+    parts = [re.sub(r"^\s*//\s*", "", lines[start])]
+    for following in lines[start + 1:]:
+        if not re.match(r"^\s*//\s{3,}\S", following):
+            break
+        parts.append(following.strip().lstrip("/").strip())
+    text = re.sub(r"^" + labels + r"\s*", "", " ".join(parts))
+    return text if len(text) <= 300 else text[:297].rsplit(" ", 1)[0] + " ..."
 
 
 def documented_survivors() -> dict[str, str]:
@@ -111,10 +144,18 @@ def summarise(output: str) -> tuple[str, str, str, str]:
     scenario, kind = (verdict.group(1), verdict.group(2)) if verdict else ("", "")
     failed = re.search(r"^relacy: \S+: FAILED \([^)]*\) at iteration (\d+), (.*)$", output, re.M)
     search = f"{failed.group(2)}, iteration {failed.group(1)}" if failed else ""
-    # The execution history's last steps name what went wrong and where, in production file:line.
+    # The execution history names what went wrong and where, in production file:line: the first
+    # load that read a stale value, if any (the weakened edge at work), and the failure itself.
     history = [line for line in output.splitlines() if re.match(r"\[\d+\] \d+: ", line)]
+    # The history is printed whole, then per thread: keep the whole one (up to the failure).
+    for position, line in enumerate(history):
+        if re.search(r"(DATA RACE|ASSERT|LEAK|DEADLOCK|LIVELOCK|ACCESS|DOUBLE FREE|UNINITIALIZED)", line):
+            history = history[: position + 1]
+            break
+    stale = [line for line in history if "NOT CURRENT" in line]
+    chosen = ([stale[0]] if stale else history[-2:-1]) + history[-1:]
     steps = []
-    for line in history[-2:] if history else []:
+    for line in chosen:
         step = re.sub(r"^\[\d+\] (\d+): ", r"thread \1: ", line)
         step = re.sub(r"in [^,]*?, (/\S+/)?([\w./]+\(\d+\))$", r"at \2", step)
         steps.append(step.replace(str(ROOT) + "/", ""))
@@ -147,17 +188,19 @@ def run_mutant(binary: str, site: Site, order: str, iterations: int, bound: int,
     else:
         verdict, ok = "error", False
         counterexample = output[-400:]
-    return Outcome(site.name, site.edge, site.file, site.line, site.order, order, verdict, scenario, kind, search,
-                   counterexample, round(seconds, 2), ok)
+    return Outcome(site.name, site.edge, site.file, site.line, site.order, order, site.role, verdict, scenario, kind,
+                   search, counterexample, round(seconds, 2), ok)
 
 
 def markdown(outcomes: list[dict]) -> str:
-    rows = ["| site | edge | ordering | mutant | verdict | killed by (search) | counterexample: last two steps, or why it survives |",
+    rows = ["| site | edge | ordering: the edge and its partner | mutant | verdict | killed by (search) | "
+            "counterexample (the stale read, then the failure), or why it survives |",
             "|---|---|---|---|---|---|---|"]
     for outcome in outcomes:
         counterexample = outcome["counterexample"].replace("|", "\\|")
+        role = outcome.get("role", "").replace("|", "\\|")
         killer = (f"`{outcome['scenario']}`: {outcome['kind']} ({outcome['search']})" if outcome["scenario"] else "-")
-        rows.append(f"| `{outcome['site']}` | {outcome['edge']} | {outcome['order']} | {outcome['mutant']} | "
+        rows.append(f"| `{outcome['site']}` | {outcome['edge']} | {outcome['order']}: {role} | {outcome['mutant']} | "
                     f"{outcome['verdict']} | {killer} | {counterexample} |")
     return "\n".join(rows) + "\n"
 

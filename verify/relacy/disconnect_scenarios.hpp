@@ -283,4 +283,56 @@ using largest_duration_never_times_out_zero = largest_duration_never_times_out<0
 RILL_SCENARIO(largest_duration_never_times_out_array, "R20, KB5");
 RILL_SCENARIO(largest_duration_never_times_out_zero, "R20, KB5");
 
+// close_races_send_*: SPEC R9, R12, R7 (KB20). Thread 0 sends one message while thread 1 closes
+// the channel from the receiving side and then polls with try_recv until it reports
+// `disconnected`. Either the send completed before the close and the message is received exactly
+// once before `disconnected`, or the send fails with `disconnected` and its message back; close()
+// destroys nothing. On the rendezvous channel a send can only complete by pairing, and nobody
+// receives blockingly, so it must fail.
+template <int Capacity>
+struct close_races_send : rl::test_suite<close_races_send<Capacity>, 2> {
+  std::optional<std::pair<sender<owned_message>, receiver<owned_message>>> channel;
+  detail::sync::plain<int> sent{0};
+  detail::sync::plain<int> received{0};
+
+  void before() {
+    detail::sync::reset_virtual_time();
+    channel.emplace(make_channel<owned_message, Capacity>());
+  }
+  void after() {
+    RILL_MODEL_ASSERT(sent.load() == received.load());
+    if constexpr (Capacity == 0) RILL_MODEL_ASSERT(sent.load() == 0);
+    channel.reset();
+  }
+
+  void thread(unsigned index) {
+    if (index == 0) {
+      auto result = channel->first.send(owned_message(4));
+      if (result) {
+        sent.store(1);
+      } else {
+        RILL_MODEL_ASSERT(result.error().reason == send_errc::disconnected && result.error().message.value() == 4);
+      }
+    } else {
+      channel->second.close();
+      for (;;) {
+        auto message = channel->second.try_recv();
+        if (message) {
+          RILL_MODEL_ASSERT(message->value() == 4);
+          received.store(received.load() + 1);
+          continue;
+        }
+        RILL_MODEL_ASSERT(message.error() == recv_error::disconnected);  // closed: never `empty`
+        break;
+      }
+    }
+  }
+};
+using close_races_send_array = close_races_send<1>;
+using close_races_send_list = close_races_send<unbounded_capacity>;
+using close_races_send_zero = close_races_send<0>;
+RILL_SCENARIO(close_races_send_array, "R7, R9, R12, KB20");
+RILL_SCENARIO(close_races_send_list, "R7, R9, R12, KB20");
+RILL_SCENARIO(close_races_send_zero, "R7, R9, R12, R18, KB20");
+
 }  // namespace rill::verify

@@ -166,4 +166,28 @@ struct list_two_writers_install_blocks : rl::test_suite<list_two_writers_install
 };
 RILL_SCENARIO_RANDOM_ONLY(list_two_writers_install_blocks, "R9, R13, R25");
 
+// list_receiver_runs_behind: SPEC R9, R13, R15, R25. The sender runs up to two blocks ahead of
+// the receiver (7 messages over blocks of 3), so the receiver, once it knows the head block has
+// a successor (the mark bit in head), moves from block to block through `next` alone, without
+// reading `tail`: the only edge from the construction of the block it moves to is (L5)-(L12).
+struct list_receiver_runs_behind : rl::test_suite<list_receiver_runs_behind, 2> {
+  static constexpr int messages = 7;
+  std::optional<std::pair<sender<int>, receiver<int>>> channel;
+
+  void before() {
+    detail::sync::reset_virtual_time();
+    channel.emplace(unbounded<int>());
+  }
+  void after() { channel.reset(); }
+
+  void thread(unsigned index) {
+    if (index == 0) {
+      for (int i = 0; i < messages; ++i) RILL_MODEL_ASSERT(channel->first.send(i).has_value());
+    } else {
+      for (int i = 0; i < messages; ++i) RILL_MODEL_ASSERT(channel->second.recv().value_or(-1) == i);
+    }
+  }
+};
+RILL_SCENARIO_RANDOM_ONLY(list_receiver_runs_behind, "R9, R13, R15, R25");
+
 }  // namespace rill::verify

@@ -11,5 +11,6 @@
 
 #include "disconnect_scenarios.hpp"
 #include "handoff_scenarios.hpp"
+#include "query_scenarios.hpp"
 
 int main(int argc, char** argv) { return rill::verify::run_registered(argc, argv); }

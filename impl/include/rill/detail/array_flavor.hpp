@@ -45,8 +45,9 @@
 //   (A2) acquire slot stamp in send   <- (A7) release stamp after a receive took the message
 //   (A6) release stamp after write    -> (A8a) acquire slot stamp in recv
 //   (A9) acquire tail in recv's empty/disconnected check <- (A11) disconnect's fetch_or (KB7)
-//   (A3)/(A8)/(A4)/(A10) seq_cst: the store-load halves of the waker protocol (waker.hpp) and
-//        of the full/empty checks.
+//   (A3)/(A8)/(A11) seq_cst claims and disconnect, (A12) seq_cst re-check loads: the X and Y
+//        halves of the waker's store-load pattern (waker.hpp); (A4)/(A10) seq_cst fences of the
+//        full and empty checks (stronger than SPEC needs, see their comments).
 // Model-checking scenarios: verify/relacy/ (array_*).
 #pragma once
 
@@ -75,6 +76,11 @@ inline constexpr sync::ordering slot_free = sync::ordering_site("array.slot_free
 inline constexpr sync::ordering claim_tail = sync::ordering_site("array.claim_tail", std::memory_order_seq_cst);  // (A3)
 // (A4) seq_cst fence: orders the stamp load (A2) before the head load (A5) in the full check, so
 //      a sender that saw an occupied slot reads a head at least as new as that slot's receiver.
+//      Stronger than SPEC needs: R4/R14 are stated with happens-before, which (A2) already
+//      gives; the fence makes try_send agree with a user's seq_cst operations as well (the
+//      store-buffering shape), as crossbeam does, at the cost of one fence on the full path.
+//      Relacy cannot check that shape (verify/relacy/seq_cst_fence_limitation.cpp), so the
+//      mutant survives by design (verify/mutation/stronger_than_needed.txt).
 inline constexpr sync::ordering full_fence = sync::ordering_site("array.full_fence", std::memory_order_seq_cst);  // (A4)
 // (A5) relaxed: ordered by the fence (A4); only compared with tail.
 inline constexpr sync::ordering head_in_full_check = sync::ordering_site("array.head_in_full_check", std::memory_order_relaxed);  // (A5)
@@ -87,11 +93,17 @@ inline constexpr sync::ordering slot_ready = sync::ordering_site("array.slot_rea
 // (A8) seq_cst: claiming a message is the X of the waker pattern for blocked senders' re-check.
 inline constexpr sync::ordering claim_head = sync::ordering_site("array.claim_head", std::memory_order_seq_cst);  // (A8)
 // (A10) seq_cst fence: orders the stamp load (A8a) before the tail load (A9) in the empty check.
+//      Stronger than SPEC needs, for the same reason as (A4): kept so try_recv agrees with a
+//      user's seq_cst operations; not checkable by Relacy.
 inline constexpr sync::ordering empty_fence = sync::ordering_site("array.empty_fence", std::memory_order_seq_cst);  // (A10)
 // (A9) acquire: when it reads mark_bit it synchronises-with the disconnect (A11), so everything
 //      before the last sender's release or close() happens-before "disconnected" (R16, KB7).
 inline constexpr sync::ordering tail_in_empty_check = sync::ordering_site("array.tail_in_empty_check", std::memory_order_acquire);  // (A9)
-// (A11) seq_cst: disconnection; release half pairs with (A9); also X of the waker pattern.
+// (A11) seq_cst: disconnection; its release half pairs with (A9) (R16, KB7). The waker side
+//      needs no more than that: wakers' disconnect() takes each waker's lock, which orders it
+//      with every registration. seq_cst is stronger than SPEC needs; it places disconnection in
+//      the single total order of seq_cst operations (a user's seq_cst flag and a try_recv agree
+//      on it), which Relacy cannot check (see (A4)).
 inline constexpr sync::ordering disconnect = sync::ordering_site("array.disconnect", std::memory_order_seq_cst);  // (A11)
 // (A12) seq_cst snapshot loads for size/empty/full and for blocked threads' re-checks (Y of the
 //      waker pattern).
@@ -362,6 +374,8 @@ class array_flavor {
         backoff.snooze();  // a sender claimed this slot before the mark and is writing it
       }
     }
+    // Shares (A8)'s ordering: nothing claims any more (no receiver is left), and the only later
+    // readers, the size queries of remaining senders, need no edge from this store.
     head_.store(head, array_order::claim_head);
   }
 

@@ -74,8 +74,11 @@ inline constexpr sync::ordering tail_observe = sync::ordering_site("list.tail_ob
 // (L2) release: installing the first block publishes its constructed slots to the senders and
 //      receivers that acquire tail.block / head.block (L1, L7).
 inline constexpr sync::ordering first_block_publish = sync::ordering_site("list.first_block_publish", std::memory_order_release);  // (L2)
-// (L3) acquire on a failed install: the winner's block is read next.
-inline constexpr sync::ordering first_block_lost = sync::ordering_site("list.first_block_lost", std::memory_order_acquire);  // (L3)
+// (L3) relaxed on a failed install: the loser frees its own unused block and reloads tail.index
+//      and tail.block with (L1) before it touches the winner's block, so this failure load
+//      carries nothing. (It was acquire; the mutation bank showed no scenario can tell, and the
+//      reload is what the code relies on.)
+inline constexpr sync::ordering first_block_lost = sync::ordering_site("list.first_block_lost", std::memory_order_relaxed);  // (L3)
 // (L4) seq_cst: claiming a slot is the X of the waker store-load pattern (waker.hpp) for blocked
 //      receivers; failure acquire, as (L1).
 inline constexpr sync::ordering claim_tail = sync::ordering_site("list.claim_tail", std::memory_order_seq_cst);  // (L4)
@@ -92,8 +95,14 @@ inline constexpr sync::ordering head_observe = sync::ordering_site("list.head_ob
 //      close() happens-before "disconnected" (R16, KB7). The seq_cst fence before it (L8f)
 //      orders it after the head load for the empty decision.
 inline constexpr sync::ordering tail_in_empty_check = sync::ordering_site("list.tail_in_empty_check", std::memory_order_acquire);  // (L8)
+// (L8f) seq_cst fence: orders the head load before the tail load (L8) of the empty check, so a
+//      receiver that found its slot unwritten reads a tail at least as new as that slot's claim.
+//      Stronger than SPEC needs, for the reason given at array.empty_fence (A10).
 inline constexpr sync::ordering empty_fence = sync::ordering_site("list.empty_fence", std::memory_order_seq_cst);  // (L8f)
-// (L9) seq_cst: claiming a message (X of the waker pattern for symmetry; senders never block).
+// (L9) seq_cst: claiming a message. Stronger than needed: in the array flavor the claim is the
+//      X of the waker pattern for blocked senders, but list senders never block, so nothing
+//      pairs with it here; kept seq_cst so both flavors read alike (the mutation bank shows
+//      acq_rel passes every scenario: verify/mutation/stronger_than_needed.txt).
 inline constexpr sync::ordering claim_head = sync::ordering_site("list.claim_head", std::memory_order_seq_cst);  // (L9)
 // (L10) release: moving head to the next block publishes it to the acquire loads (L7).
 inline constexpr sync::ordering head_advance = sync::ordering_site("list.head_advance", std::memory_order_release);  // (L10)
@@ -101,16 +110,27 @@ inline constexpr sync::ordering head_advance = sync::ordering_site("list.head_ad
 inline constexpr sync::ordering write_observe = sync::ordering_site("list.write_observe", std::memory_order_acquire);  // (L11)
 // (L12) acquire: reading block.next; synchronises-with (L5).
 inline constexpr sync::ordering next_observe = sync::ordering_site("list.next_observe", std::memory_order_acquire);  // (L12)
-// (L13) seq_cst: disconnection; its release half pairs with (L8).
+// (L13) seq_cst: disconnection; its release half pairs with (L8). Stronger than SPEC needs,
+//      for the reason given at array.disconnect (A11).
 inline constexpr sync::ordering disconnect = sync::ordering_site("list.disconnect", std::memory_order_seq_cst);  // (L13)
 // (L14) acq_rel: the read and destroy bits. Release: a reader's move out of its cell happens
 //      before the destroyer frees the block; acquire: the destroyer (or the last reader) sees
 //      every earlier reader's release before freeing.
 inline constexpr sync::ordering reader_done = sync::ordering_site("list.reader_done", std::memory_order_acq_rel);  // (L14)
+// (L17) acquire: the destroyer's look at a slot's read bit before it frees the block;
+//      synchronises-with that reader's (L14) release, so the reader's move out of its cell
+//      happens-before the free. (When the bit is not there yet, the destroyer's own (L14)
+//      fetch_or decides who frees.)
+inline constexpr sync::ordering read_observe = sync::ordering_site("list.read_observe", std::memory_order_acquire);  // (L17)
 // (L15) seq_cst snapshot loads for size/empty and blocked receivers' re-check (Y of the pattern).
 inline constexpr sync::ordering snapshot = sync::ordering_site("list.snapshot", std::memory_order_seq_cst);  // (L15)
-// (L16) acq_rel: discard takes the head block away from the channel (KB3: exactly one owner).
-inline constexpr sync::ordering take_head_block = sync::ordering_site("list.take_head_block", std::memory_order_acq_rel);  // (L16)
+// (L16) acquire: discard takes the head block away from the channel; that the exchange is one
+//      atomic step is what gives the block exactly one owner (KB3). Acquire pairs with the
+//      installer's (L2), so the block is seen constructed even when no claim of the tail says
+//      so yet. No release half: nobody reads head.block after discard but the destructor, which
+//      is ordered after it by the handle counts (K2, K3). (It was acq_rel; the mutation bank
+//      showed the release half was never needed.)
+inline constexpr sync::ordering take_head_block = sync::ordering_site("list.take_head_block", std::memory_order_acquire);  // (L16)
 }  // namespace list_order
 
 template <class T>
@@ -308,7 +328,8 @@ class list_flavor {
     // The last slot's reader starts destruction, so it is not checked here.
     for (std::size_t i = start; i + 1 < block_capacity; ++i) {
       slot& current = target->slots[i];
-      if ((current.state.load(list_order::write_observe) & read_bit) == 0 &&
+      // A read bit seen here, by (L17), orders that reader's move out of its cell before the free.
+      if ((current.state.load(list_order::read_observe) & read_bit) == 0 &&
           (current.state.fetch_or(destroy_bit, list_order::reader_done) & read_bit) == 0) {
         return;  // that slot's reader is still at work; it will free the block
       }
@@ -486,6 +507,8 @@ class list_flavor {
       current->is_constructed();
       destroy_block_storage(current);
     }
+    // Shares (L10)'s ordering: no receiver is left to move head; the only later readers are the
+    // size queries of remaining senders and the destructor (ordered after by the handle counts).
     head_.index.store(head & ~mark_bit, list_order::head_advance);
   }
 

@@ -123,8 +123,10 @@ class waker {
 };
 
 namespace waker_order {
-// (W1)/(W2) seq_cst: the store-load pattern described above; each pairs with the seq_cst
-// read-modify-write of head or tail in the flavor that calls notify(). Not weakened by design.
+// (W1)/(W2) seq_cst: the store-load pattern described above; they pair with the flavor's seq_cst
+//      claim of head or tail (X) and its seq_cst snapshot loads in the re-check (Y). Weakened to
+//      acq_rel, a notifier can read "nobody waiting" while the waiter's re-check reads "no
+//      progress": a lost wake-up (the mutation bank's counterexample is a deadlock).
 inline constexpr sync::ordering announce = sync::ordering_site("waker.announce", std::memory_order_seq_cst);  // (W1)
 inline constexpr sync::ordering check = sync::ordering_site("waker.check", std::memory_order_seq_cst);        // (W2)
 }  // namespace waker_order

@@ -55,9 +55,11 @@
 namespace rill::detail {
 
 namespace zero_order {
-// (Z2) release: see the design note.
+// (Z2) release: the partner is done with the packet: the message has been moved into the
+//      waiting receiver's result, or out of the waiting sender's argument. Pairs with (Z3), after
+//      which the waiting thread uses that object again and may leave the frame that holds it.
 inline constexpr sync::ordering handoff_done = sync::ordering_site("zero.handoff_done", std::memory_order_release);  // (Z2)
-// (Z3) acquire: synchronises-with (Z2).
+// (Z3) acquire: synchronises-with (Z2); the waiting thread sees the partner's move complete.
 inline constexpr sync::ordering handoff_observe = sync::ordering_site("zero.handoff_observe", std::memory_order_acquire);  // (Z3)
 }  // namespace zero_order
 

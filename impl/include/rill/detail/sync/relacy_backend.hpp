@@ -166,6 +166,11 @@ inline void fence(ordering order, site where = site::current()) {
 class race_marker {
  public:
   race_marker() : marker_(0) {}
+  // Ending the marked object's lifetime is a write too: a block freed, or a packet's frame left,
+  // while another thread's access to it is not ordered before, is reported as a data race.
+  race_marker(const race_marker&) = delete;
+  race_marker& operator=(const race_marker&) = delete;
+  ~race_marker() { marker_(debug_info_of(site::current())) = 0; }
   void mark_write(site where = site::current()) { marker_(debug_info_of(where)) = 0; }
   void mark_read(site where = site::current()) const { (void)static_cast<int>(marker_(debug_info_of(where))); }
 
@@ -263,8 +268,8 @@ inline void spin_pause() { rl::yield(1, debug_info_of(site::current())); }
 inline void yield_now() { rl::yield(1, debug_info_of(site::current())); }
 
 /// Under Relacy every spin is a yield to the scheduler, so the limits are tiny: a blocking
-/// operation parks after two failed attempts. The verification harness can make it park after
-/// the first (--park-at-once): Relacy lets a thread read a stale value only if it has not yielded
+/// operation parks after its third failed attempt (try, yield, try, yield, try). The
+/// verification harness can make it park after the first (--park-at-once): Relacy lets a thread read a stale value only if it has not yielded
 /// since it first saw the newer one, so the spin-then-park path, which always yields, hides
 /// store-load (Dekker) bugs between a failed attempt and the re-check after registering; parking
 /// at once exposes them (the mutation bank needs both).
