@@ -206,9 +206,12 @@ def layer_rows(configurations: list[Configuration]) -> list[dict]:
                               for value in re.findall(r"passed, (\d+) iterations", check.output)]
                 row["relacy_iterations"] = sum(iterations)
             if layer == "mutation":
-                killed = sum(len(re.findall(r"^mutant .*: killed", check.output, re.M)) for check in checks)
-                survived = sum(len(re.findall(r"^mutant .*: SURVIVED", check.output, re.M)) for check in checks)
-                row["mutants_killed"], row["mutants_total"] = killed, killed + survived
+                totals = [0, 0, 0, 0]  # killed, documented survivors, failed, all
+                for check in checks:
+                    for match in re.finditer(r"^mutation: (\d+) killed, (\d+) documented survivors, (\d+) failed "
+                                             r"out of (\d+) mutants", check.output, re.M):
+                        totals = [total + int(value) for total, value in zip(totals, match.groups())]
+                row["mutants_killed"], row["mutants_documented"], row["mutants_failed"], row["mutants_total"] = totals
             rows.append(row)
     return rows
 
@@ -264,7 +267,8 @@ def render(mode: Mode, configurations: list[Configuration], layers: list[dict], 
         if "relacy_iterations" in row:
             notes.append(f"{row['relacy_iterations']:,} Relacy iterations")
         if "mutants_total" in row:
-            notes.append(f"kill rate {row['mutants_killed']}/{row['mutants_total']}")
+            notes.append(f"kill rate {row['mutants_killed']}/{row['mutants_total']} "
+                         f"({row['mutants_documented']} documented survivors, {row['mutants_failed']} failed)")
         if row["failures"]:
             notes.append("failed: " + ", ".join(row["failures"][:4]) + (" ..." if len(row["failures"]) > 4 else ""))
         lines.append(f"  {row['layer']:<10} {row['configuration']:<10} {row['checks']:>7} {row['passed']:>7} "
