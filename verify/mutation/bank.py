@@ -120,8 +120,8 @@ def site_role(lines: list[str], index: int, edge: str) -> str:
         return ""
     parts = [re.sub(r"^\s*//\s*", "", lines[start])]
     for following in lines[start + 1:]:
-        if not re.match(r"^\s*//\s{3,}\S", following):
-            break
+        if not re.match(r"^\s*//\s{3,}\S", following) or re.match(r"^\s*//\s*\([A-Za-z0-9]+\)", following):
+            break  # the comment ended, or the next edge's comment begins
         parts.append(following.strip().lstrip("/").strip())
     text = re.sub(r"^" + labels + r"\s*", "", " ".join(parts))
     return text if len(text) <= 300 else text[:297].rsplit(" ", 1)[0] + " ..."
@@ -154,12 +154,15 @@ def summarise(output: str) -> tuple[str, str, str, str]:
             break
     stale = [line for line in history if "NOT CURRENT" in line]
     chosen = ([stale[0]] if stale else history[-2:-1]) + history[-1:]
-    steps = []
-    for line in chosen:
-        step = re.sub(r"^\[\d+\] (\d+): ", r"thread \1: ", line)
-        step = re.sub(r"in [^,]*?, (/\S+/)?([\w./]+\(\d+\))$", r"at \2", step)
-        steps.append(step.replace(str(ROOT) + "/", ""))
-    return scenario, kind, search, " / ".join(steps)
+    return scenario, kind, search, " / ".join(tidy(line) for line in chosen)
+
+
+def tidy(step: str) -> str:
+    """One history step, short: thread number, what happened, file(line)."""
+    step = re.sub(r"^\[\d+\] (\d+): ", r"thread \1: ", step)
+    step = re.sub(r"<0x[0-9a-f]+> ", "", step)
+    step = re.sub(r", in .*, (?:\S*/)?([\w.]+\(\d+\))$", r" at \1", step)
+    return step.replace(str(ROOT) + "/", "")
 
 
 def run_mutant(binary: str, site: Site, order: str, iterations: int, bound: int, survivors: dict[str, str]) -> Outcome:
@@ -197,10 +200,12 @@ def markdown(outcomes: list[dict]) -> str:
             "counterexample (the stale read, then the failure), or why it survives |",
             "|---|---|---|---|---|---|---|"]
     for outcome in outcomes:
-        counterexample = outcome["counterexample"].replace("|", "\\|")
-        role = outcome.get("role", "").replace("|", "\\|")
-        killer = (f"`{outcome['scenario']}`: {outcome['kind']} ({outcome['search']})" if outcome["scenario"] else "-")
-        rows.append(f"| `{outcome['site']}` | {outcome['edge']} | {outcome['order']}: {role} | {outcome['mutant']} | "
+        counterexample = " / ".join(tidy(step) for step in outcome["counterexample"].split(" / "))
+        counterexample = counterexample.replace("|", "\\|")
+        role = (outcome.get("role") or outcome["order"]).replace("|", "\\|")
+        search = f" ({outcome['search']})" if outcome["search"] else ""
+        killer = f"`{outcome['scenario']}`: {outcome['kind']}{search}" if outcome["scenario"] else "-"
+        rows.append(f"| `{outcome['site']}` | {outcome['edge']} | {role} | {outcome['mutant']} | "
                     f"{outcome['verdict']} | {killer} | {counterexample} |")
     return "\n".join(rows) + "\n"
 
