@@ -201,17 +201,19 @@ def layer_rows(configurations: list[Configuration]) -> list[dict]:
                 "seconds": round(sum(check.seconds for check in checks), 2),
                 "failures": [check.name for check in checks if check.status == "failed"],
             }
-            if layer in ("relacy", "mutation"):
+            if layer == "relacy":
                 iterations = [int(value) for check in checks
                               for value in re.findall(r"passed, (\d+) iterations", check.output)]
                 row["relacy_iterations"] = sum(iterations)
             if layer == "mutation":
-                totals = [0, 0, 0, 0]  # killed, documented survivors, failed, all
-                for check in checks:
-                    for match in re.finditer(r"^mutation: (\d+) killed, (\d+) documented survivors, (\d+) failed "
-                                             r"out of (\d+) mutants", check.output, re.M):
-                        totals = [total + int(value) for total, value in zip(totals, match.groups())]
-                row["mutants_killed"], row["mutants_documented"], row["mutants_failed"], row["mutants_total"] = totals
+                # Each bank test writes its outcomes as JSON next to it (CTest keeps only the start
+                # of a passing test's output, so the closing line cannot be relied on).
+                outcomes = [outcome for path in sorted((configuration.binary_dir / "verify" / "mutation").glob("*.json"))
+                            for outcome in json.loads(path.read_text())]
+                row["mutants_total"] = len(outcomes)
+                row["mutants_killed"] = sum(outcome["verdict"] == "killed" for outcome in outcomes)
+                row["mutants_documented"] = sum(outcome["verdict"] == "documented" for outcome in outcomes)
+                row["mutants_failed"] = sum(not outcome["ok"] for outcome in outcomes)
             rows.append(row)
     return rows
 
@@ -274,8 +276,8 @@ def render(mode: Mode, configurations: list[Configuration], layers: list[dict], 
         lines.append(f"  {row['layer']:<10} {row['configuration']:<10} {row['checks']:>7} {row['passed']:>7} "
                      f"{row['failed']:>7} {row['skipped']:>8} {row['seconds']:>8.1f}s  {'; '.join(notes)}")
     lines.append("")
-    lines.append("SPEC rules: the layers whose checks cite each rule (in brackets: not run in this run), and")
-    lines.append("the outcome of those checks here; 'model only' means only the reference model's own tests cite it")
+    lines.append("SPEC rules: the layers whose checks cite each rule (in brackets: not run in this run), and the")
+    lines.append("outcome of those checks here; 'model only' means only the reference model's own tests cite it")
     ran_layers = {row["layer"] for row in layers if row["checks"]}
     reserved = [rule for rule, entry in rules.items() if entry["status"] == "reserved"]
     for rule, entry in rules.items():
