@@ -3,7 +3,8 @@
 
 Called by ./run-verify (which first installs missing Debian packages). Standard library only.
 
-    ./run-verify            standard run: presets dev (every label), tsan and asan
+    ./run-verify            standard run: presets dev (every label), then tsan and asan with g++
+                            and with clang 19
     ./run-verify --quick    dev only, Relacy scenarios at 10,000 iterations: a few minutes
     ./run-verify --deep     adds clang builds, Relacy at 1,000,000 iterations with context bound 2,
                             the whole mutation bank and a longer stress scale
@@ -48,8 +49,8 @@ class Mode:
 
 MODES = {
     "quick": Mode("quick", ["dev"], {"RILL_RELACY_ITERATIONS": "10000"}, "build/verify-quick"),
-    "standard": Mode("standard", ["dev", "tsan", "asan"]),
-    "deep": Mode("deep", ["dev", "dev-clang", "tsan", "asan"],
+    "standard": Mode("standard", ["dev", "tsan", "asan", "tsan-clang", "asan-clang"]),
+    "deep": Mode("deep", ["dev", "dev-clang", "tsan", "asan", "tsan-clang", "asan-clang"],
                  {"RILL_RELACY_ITERATIONS": "1000000", "RILL_RELACY_BOUND": "2", "RILL_MUTATION_SET": "all"},
                  "build/verify-deep", {"RILL_STRESS_SCALE": "10"}),
 }
