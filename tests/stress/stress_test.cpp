@@ -20,6 +20,8 @@
 //   RILL_STRESS_SCALE=20 ctest --test-dir build/dev -L stress
 #include <rill/rill.hpp>
 
+#include "support/channel_kinds.hpp"
+
 #include <gtest/gtest.h>
 
 #include <algorithm>
@@ -314,16 +316,7 @@ tally check_accounting(const journal& log, unreceived policy, bool one_channel =
 // Parameters
 // ---------------------------------------------------------------------------------------------
 
-struct flavor_case {
-  const char* name;
-  std::optional<std::size_t> capacity;  // nullopt: unbounded
-
-  template <class T>
-  std::pair<rill::sender<T>, rill::receiver<T>> make() const {
-    return capacity ? rill::bounded<T>(*capacity) : rill::unbounded<T>();
-  }
-  [[nodiscard]] bool rendezvous() const { return capacity == std::size_t{0}; }
-};
+using flavor_case = rill::test::flavor;
 
 struct traffic_shape {
   int producers;
@@ -331,7 +324,6 @@ struct traffic_shape {
 };
 
 // How gtest shows the parameters (in test names from ctest, and in failure messages).
-void PrintTo(const flavor_case& flavor, std::ostream* out) { *out << flavor.name; }
 void PrintTo(const traffic_shape& shape, std::ostream* out) {
   *out << shape.producers << " producers x " << shape.consumers << " consumers";
 }

@@ -6,6 +6,8 @@
 //   rendezvous (bounded 0), bounded 1, bounded 4, unbounded.
 #include <rill/rill.hpp>
 
+#include "support/channel_kinds.hpp"
+
 #include <gtest/gtest.h>
 
 #include <array>
@@ -23,29 +25,9 @@ namespace {
 
 using namespace std::chrono_literals;
 
-/// A message that counts how many of its kind are alive, so destruction can be checked exactly.
-struct tracked {
-  static inline std::atomic<int> alive{0};
-  int value = 0;
-  explicit tracked(int v) : value(v) { alive.fetch_add(1); }
-  tracked(tracked&& other) noexcept : value(other.value) { alive.fetch_add(1); }
-  tracked& operator=(tracked&&) = delete;
-  ~tracked() { alive.fetch_sub(1); }
-};
+using rill::test::tracked;
 
-struct flavor_case {
-  const char* name;
-  std::optional<std::size_t> capacity;  // nullopt: unbounded
-
-  template <class T>
-  std::pair<rill::sender<T>, rill::receiver<T>> make() const {
-    return capacity ? rill::bounded<T>(*capacity) : rill::unbounded<T>();
-  }
-  [[nodiscard]] bool rendezvous() const { return capacity == std::size_t{0}; }
-  [[nodiscard]] bool buffered() const { return !rendezvous(); }
-  /// How many messages fit before a send would block (a large number for unbounded).
-  [[nodiscard]] std::size_t room() const { return capacity ? *capacity : 100; }
-};
+using flavor_case = rill::test::flavor;
 
 class channel_test : public testing::TestWithParam<flavor_case> {
  protected:

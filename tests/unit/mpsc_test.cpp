@@ -7,6 +7,8 @@
 // std::latch, never sleeps; loops are bounded by message counts.
 #include <rill/mpsc.hpp>
 
+#include "support/channel_kinds.hpp"
+
 #include <gtest/gtest.h>
 
 #include <atomic>
@@ -27,15 +29,7 @@ namespace {
 
 using namespace std::chrono_literals;
 
-/// A message that counts how many of its kind are alive, so destruction can be checked exactly.
-struct tracked {
-  static inline std::atomic<int> alive{0};
-  int value = 0;
-  explicit tracked(int v) : value(v) { alive.fetch_add(1); }
-  tracked(tracked&& other) noexcept : value(other.value) { alive.fetch_add(1); }
-  tracked& operator=(tracked&&) = delete;
-  ~tracked() { alive.fetch_sub(1); }
-};
+using rill::test::tracked;
 
 template <class Handle>
 concept can_recv = requires(Handle handle) { handle.recv(); };

@@ -16,6 +16,8 @@
 // RILL_RUN_KNOWN_BUGS=1 to run them anyway.
 #include <rill/rill.hpp>
 
+#include "support/channel_kinds.hpp"
+
 #include <gtest/gtest.h>
 
 #include <pthread.h>
@@ -49,20 +51,7 @@ using steady = std::chrono::steady_clock;
 // Helpers
 // ---------------------------------------------------------------------------------------------
 
-struct flavor {
-  const char* name;
-  std::optional<std::size_t> capacity;  // nullopt: unbounded
-
-  template <class T>
-  std::pair<rill::sender<T>, rill::receiver<T>> make() const {
-    return capacity ? rill::bounded<T>(*capacity) : rill::unbounded<T>();
-  }
-  [[nodiscard]] bool rendezvous() const { return capacity == std::size_t{0}; }
-  [[nodiscard]] bool buffered() const { return !rendezvous(); }
-  [[nodiscard]] bool unbounded() const { return !capacity.has_value(); }
-  /// How many messages fit before a send would block; for unbounded, enough to span blocks.
-  [[nodiscard]] std::size_t room() const { return capacity ? *capacity : 100; }
-};
+using rill::test::flavor;
 
 constexpr std::array<flavor, 4> every_flavor{
     flavor{"rendezvous", 0}, flavor{"bounded1", 1}, flavor{"bounded4", 4}, flavor{"unbounded", std::nullopt}};
