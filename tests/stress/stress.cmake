@@ -2,3 +2,16 @@
 # message. Message counts scale with the environment variable RILL_STRESS_SCALE (default 1), e.g.
 #   RILL_STRESS_SCALE=20 ctest --test-dir build/dev -L stress
 rill_gtest(rill_stress_test LABEL stress SOURCES ${CMAKE_CURRENT_LIST_DIR}/stress_test.cpp)
+
+# The soak: fourteen threads churning handles and channels of every flavor for
+# RILL_SOAK_SECONDS (default 3; ./run-verify --deep sets 180), with exact accounting and memory
+# bounds. Its timeout must exceed the longest soak asked for.
+rill_gtest(rill_soak_test LABEL stress TIMEOUT 900 SOURCES ${CMAKE_CURRENT_LIST_DIR}/soak_test.cpp)
+if(TARGET rill_soak_test)
+  # Channel memory is counted by wrapping the two operators the sync layer's allocate_bytes and
+  # deallocate_bytes call: operator new(size_t, align_val_t, nothrow_t const&) and
+  # operator delete(void*, size_t, align_val_t). See "Memory" at the top of soak_test.cpp.
+  target_link_options(rill_soak_test PRIVATE
+    "LINKER:--wrap=_ZnwmSt11align_val_tRKSt9nothrow_t"
+    "LINKER:--wrap=_ZdlPvmSt11align_val_t")
+endif()
