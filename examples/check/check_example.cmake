@@ -12,7 +12,9 @@
 #   exact          The output equals EXPECTED, byte for byte.
 #
 #   pattern        EXPECTED holds one CMake regular expression, "\n" standing for a line break,
-#                  which the whole output must match (anchor it with ^ and $).
+#                  which the whole output must match (anchor it with ^ and $). With
+#                  -DMIN_LINES=<n> and/or -DMAX_LINES=<n> the output must also have that many
+#                  lines (CMake's expressions have no counted repetition).
 #
 #   interleaving   EXPECTED lists sequences of lines, each opened by a line "== sequence", and
 #                  a tail opened by "== then"; lines starting with "#" are comments. The output
@@ -69,6 +71,14 @@ function(check_pattern)
   string(REPLACE "\\n" "\n" pattern "${pattern}")
   if(NOT output MATCHES "${pattern}")
     reject("the output does not match the pattern in ${EXPECTED}")
+  endif()
+  string(REGEX MATCHALL "\n" line_breaks "${output}")
+  list(LENGTH line_breaks line_count)
+  if(DEFINED MIN_LINES AND line_count LESS MIN_LINES)
+    reject("the output has ${line_count} lines, fewer than ${MIN_LINES}")
+  endif()
+  if(DEFINED MAX_LINES AND line_count GREATER MAX_LINES)
+    reject("the output has ${line_count} lines, more than ${MAX_LINES}")
   endif()
 endfunction()
 

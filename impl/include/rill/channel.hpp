@@ -9,17 +9,23 @@
 // and to move (the source becomes empty). The channel lives until its last handle is gone.
 // Every rule cited below is in spec/SPEC.md; docs/porting.md maps Rust's and Go's operations.
 //
-// This file is deliberately thin: it checks arguments and dispatches to one of three flavors,
+// This file is deliberately thin: it checks arguments and dispatches to one of the flavors,
 // chosen at construction and never changed (R1, KB12):
 //   detail/array_flavor.hpp   bounded, capacity >= 1
 //   detail/list_flavor.hpp    unbounded
 //   detail/zero_flavor.hpp    rendezvous (capacity 0)
+//   detail/never_flavor.hpp   never<T>(): never ready (rill/timers.hpp, R42)
+//   detail/at_flavor.hpp      after(d), at(t): one message at a time (receiver<instant> only, R40)
+//   detail/tick_flavor.hpp    tick(d): a message every period (receiver<instant> only, R41)
 #pragma once
 
 #include "rill/detail/array_flavor.hpp"
+#include "rill/detail/at_flavor.hpp"
 #include "rill/detail/list_flavor.hpp"
+#include "rill/detail/never_flavor.hpp"
 #include "rill/detail/shared_state.hpp"
 #include "rill/detail/sync/sync.hpp"
+#include "rill/detail/tick_flavor.hpp"
 #include "rill/detail/zero_flavor.hpp"
 #include "rill/errors.hpp"
 
@@ -38,6 +44,11 @@ namespace rill {
 
 /// The largest capacity bounded() accepts (R2). Larger requests throw std::length_error.
 inline constexpr std::size_t max_capacity = detail::array_flavor<char>::max_capacity;
+
+/// The clock of timer channels and the type of their messages (rill/timers.hpp).
+using timer_clock = std::chrono::steady_clock;
+using instant = detail::sync::clock::time_point;
+static_assert(std::is_same_v<instant, timer_clock::time_point>);
 
 template <class T>
 class sender;
@@ -60,9 +71,20 @@ consteval bool check_message_type() {
   return true;
 }
 
+/// Stands in for a timer flavor in the handle of a message type other than rill::instant.
+template <class Timer>
+struct no_timer {
+  friend bool operator==(no_timer, no_timer) noexcept { return true; }
+};
+
+template <class T, class Timer>
+using timer_ref = std::conditional_t<std::is_same_v<T, instant>, shared_state<Timer>*, no_timer<Timer>>;
+
+/// What a handle refers to: nothing (an empty handle), or one flavor's shared state.
 template <class T>
 using channel_ref = std::variant<std::monostate, shared_state<array_flavor<T>>*, shared_state<list_flavor<T>>*,
-                                 shared_state<zero_flavor<T>>*>;
+                                 shared_state<zero_flavor<T>>*, shared_state<never_flavor<T>>*,
+                                 timer_ref<T, at_flavor>, timer_ref<T, tick_flavor>>;
 
 /// Calls `action(state)` with the typed shared state, or throws for an empty handle (R22).
 template <class T, class Action>
@@ -71,8 +93,30 @@ decltype(auto) dispatch(const channel_ref<T>& ref, const char* operation, Action
     case 1: return action(*std::get<1>(ref));
     case 2: return action(*std::get<2>(ref));
     case 3: return action(*std::get<3>(ref));
-    default: throw empty_handle_error(operation);
+    case 4: return action(*std::get<4>(ref));
+    case 5:
+      if constexpr (std::is_same_v<T, instant>) return action(*std::get<5>(ref));
+      break;  // unreachable: only a receiver<instant> can hold a timer
+    case 6:
+      if constexpr (std::is_same_v<T, instant>) return action(*std::get<6>(ref));
+      break;
+    default: break;
   }
+  throw empty_handle_error(operation);
+}
+
+/// The address that identifies a handle's channel (nullptr for an empty handle).
+template <class T>
+const void* identity_of(const channel_ref<T>& ref) noexcept {
+  return std::visit(
+      [](const auto& alternative) -> const void* {
+        if constexpr (std::is_pointer_v<std::decay_t<decltype(alternative)>>) {
+          return alternative;
+        } else {
+          return nullptr;
+        }
+      },
+      ref);
 }
 
 template <class Flavor>
@@ -364,6 +408,7 @@ struct channel_access {
   static sender<T> make_sender(channel_ref<T> ref) { return sender<T>(ref); }
   static receiver<T> make_receiver(channel_ref<T> ref) { return receiver<T>(ref); }
   static const channel_ref<T>& ref_of(const receiver<T>& handle) { return handle.ref_; }
+  static const channel_ref<T>& ref_of(const sender<T>& handle) { return handle.ref_; }
 };
 
 template <class T>

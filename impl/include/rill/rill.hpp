@@ -4,3 +4,6 @@
 #include "rill/channel.hpp"
 #include "rill/errors.hpp"
 #include "rill/mpsc.hpp"
+#include "rill/select.hpp"
+#include "rill/selector.hpp"
+#include "rill/timers.hpp"

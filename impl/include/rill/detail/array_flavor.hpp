@@ -19,6 +19,11 @@
 // A slot's stamp says whose turn it is:
 //     stamp == tail       the slot is free for the sender holding that tail value;
 //     stamp == head + 1   the slot holds a message for the receiver holding that head value.
+// A slot can also hold a *hole*: a select claimed it for a send (SPEC R33) and the selected
+// operation was abandoned without a message (R34). The abandoning thread publishes the slot
+// like a message with `hole` set; the receiver that claims it releases it and carries on with
+// the next slot, so a hole is never delivered, and counts in size() only until a receiver has
+// passed it.
 // A sender claims a slot by advancing `tail` with a compare-exchange, writes the message, then
 // sets the stamp to tail + 1 (publish). A receiver claims by advancing `head`, moves the message
 // out, then sets the stamp to head + one_lap (release the slot to the sender one lap later).
@@ -53,6 +58,7 @@
 
 #include "rill/detail/context.hpp"
 #include "rill/detail/message_cell.hpp"
+#include "rill/detail/select_operation.hpp"
 #include "rill/detail/sync/sync.hpp"
 #include "rill/detail/waker.hpp"
 #include "rill/errors.hpp"
@@ -114,9 +120,16 @@ inline constexpr sync::ordering head_guess = sync::ordering_site("array.head_gue
 
 template <class T>
 class array_flavor {
+ public:
+  using message_type = T;
+
+ private:
   struct slot {
     sync::atomic<std::size_t> stamp;
     message_cell<T> message;
+    // Written before the publishing stamp store (A6) and read after the claiming receiver's
+    // acquire (A8a), so it needs no ordering of its own; only abandoned select sends set it.
+    sync::plain<bool> hole{false};
   };
 
   /// A claimed slot: which one, and the stamp to store when done with it.
@@ -135,7 +148,7 @@ class array_flavor {
     slots_ = static_cast<slot*>(memory);
     for (std::size_t i = 0; i < capacity_; ++i) {
       // Slot i is free for the sender that will hold tail == i on lap 0.
-      ::new (static_cast<void*>(&slots_[i])) slot{sync::atomic<std::size_t>(i), {}};
+      ::new (static_cast<void*>(&slots_[i])) slot{sync::atomic<std::size_t>(i), {}, sync::plain<bool>(false)};
     }
   }
 
@@ -265,6 +278,74 @@ class array_flavor {
     discard_all_messages();
   }
 
+  // --- select (select_operation.hpp) -------------------------------------------------------
+  // A select send claims its slot in try_select (the claim is the linearisation point, as for
+  // send) and writes it on completion; until then receivers that reach the slot wait for it,
+  // which is why a selected operation must be completed promptly (R33). A select receive
+  // claims and reads at once.
+
+  bool select_try_send(select_token& committed) {
+    token claimed;
+    switch (start_send(claimed)) {
+      case claim::claimed:
+        committed.pointer = claimed.claimed;
+        committed.value = claimed.stamp;
+        return true;
+      case claim::disconnected: committed.disconnected = true; return true;
+      case claim::unavailable: break;
+    }
+    return false;
+  }
+  bool select_register_send(waiter& entry) {
+    senders_.register_waiter(entry);
+    return !is_full() || is_disconnected();  // (Y) of the waker pattern
+  }
+  void select_unregister_send(waiter& entry) { senders_.unregister(entry); }
+  bool select_accept_send(waiter&, select_token& committed) { return select_try_send(committed); }
+  send_result<T> select_write(select_token& committed, T&& message) {
+    if (committed.disconnected) return failed_send(send_errc::disconnected, message);
+    token claimed{static_cast<slot*>(committed.pointer), static_cast<std::size_t>(committed.value)};
+    return write(claimed, std::move(message));
+  }
+  void select_abandon_send(select_token& committed) {
+    if (committed.disconnected) return;
+    auto* claimed = static_cast<slot*>(committed.pointer);
+    claimed->hole.store(true);
+    claimed->stamp.store(static_cast<std::size_t>(committed.value), array_order::publish);  // (A6)
+    receivers_.notify();
+  }
+
+  bool select_try_recv(select_token&, recv_result<T>& result) {
+    token claimed;
+    switch (start_recv(claimed)) {
+      case claim::claimed: result = read(claimed); return true;
+      case claim::disconnected: result = std::unexpected(recv_error::disconnected); return true;
+      case claim::unavailable: break;
+    }
+    return false;
+  }
+  bool select_register_recv(waiter& entry, recv_result<T>&) {
+    receivers_.register_waiter(entry);
+    return !is_empty() || is_disconnected();  // (Y) of the waker pattern
+  }
+  void select_unregister_recv(waiter& entry) { receivers_.unregister(entry); }
+  bool select_accept_recv(waiter&, select_token& committed, recv_result<T>& result) {
+    return select_try_recv(committed, result);
+  }
+
+  bool is_send_ready() const { return !is_full() || is_disconnected(); }
+  bool is_recv_ready() const { return !is_empty() || is_disconnected(); }
+  bool watch_send(waiter& entry) {
+    senders_.register_observer(entry);
+    return is_send_ready();
+  }
+  void unwatch_send(waiter& entry) { senders_.unregister(entry); }
+  bool watch_recv(waiter& entry) {
+    receivers_.register_observer(entry);
+    return is_recv_ready();
+  }
+  void unwatch_recv(waiter& entry) { receivers_.unregister(entry); }
+
  private:
   static std::size_t mark_bit_for(std::size_t capacity) {
     std::size_t bit = 1;
@@ -327,6 +408,15 @@ class array_flavor {
       if (head + 1 == stamp) {
         // The slot holds this lap's message: try to claim it.
         if (head_.compare_exchange_weak(head, advance(head), array_order::claim_head, array_order::head_guess)) {
+          if (candidate.hole.load()) {
+            // An abandoned select send (R34): nothing to receive here; free the slot for the
+            // next lap's sender and go on to the next slot.
+            candidate.hole.store(false);
+            candidate.stamp.store(head + one_lap_, array_order::slot_release);
+            senders_.notify();
+            head = head_.load(array_order::head_guess);
+            continue;
+          }
           claimed.claimed = &candidate;
           claimed.stamp = head + one_lap_;
           return claim::claimed;
@@ -366,7 +456,11 @@ class array_flavor {
     while (head != tail) {
       slot& current = slots_[head & (mark_bit_ - 1)];
       if (current.stamp.load(array_order::slot_ready) == head + 1) {
-        current.message.destroy();
+        if (current.hole.load()) {
+          current.hole.store(false);
+        } else {
+          current.message.destroy();
+        }
         current.stamp.store(head + one_lap_, array_order::slot_release);
         head = advance(head);
         backoff = sync::backoff();

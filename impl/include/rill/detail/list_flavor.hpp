@@ -47,6 +47,7 @@
 
 #include "rill/detail/context.hpp"
 #include "rill/detail/message_cell.hpp"
+#include "rill/detail/select_operation.hpp"
 #include "rill/detail/sync/sync.hpp"
 #include "rill/detail/waker.hpp"
 #include "rill/errors.hpp"
@@ -135,6 +136,10 @@ inline constexpr sync::ordering take_head_block = sync::ordering_site("list.take
 
 template <class T>
 class list_flavor {
+ public:
+  using message_type = T;
+
+ private:
   static constexpr std::size_t shift = 1;
   static constexpr std::size_t mark_bit = 1;
   static constexpr std::size_t block_capacity = RILL_LIST_BLOCK_CAPACITY;
@@ -309,6 +314,53 @@ class list_flavor {
     disconnect();
     discard_all_messages();
   }
+
+  // --- select (select_operation.hpp) -------------------------------------------------------
+  // A send never waits for room, so a select send is always ready and claims nothing: the send
+  // itself happens when the selected operation is completed (its linearisation point is then
+  // that send's, L4), and an abandoned one leaves no trace (R34). It can still report
+  // `disconnected` (a disconnection after the selection) or `out_of_memory` on completion.
+  // A select receive claims and reads at once.
+
+  bool select_try_send(select_token& committed) {
+    committed.disconnected = is_disconnected();
+    return true;
+  }
+  bool select_register_send(waiter&) { return true; }
+  void select_unregister_send(waiter&) {}
+  bool select_accept_send(waiter&, select_token& committed) { return select_try_send(committed); }
+  send_result<T> select_write(select_token& committed, T&& message) {
+    if (committed.disconnected) return failed_send(send_errc::disconnected, message);
+    return send(std::move(message), std::nullopt);
+  }
+  void select_abandon_send(select_token&) {}
+
+  bool select_try_recv(select_token&, recv_result<T>& result) {
+    token claimed;
+    switch (start_recv(claimed)) {
+      case claim::claimed: result = read(claimed); return true;
+      case claim::disconnected: result = std::unexpected(recv_error::disconnected); return true;
+      default: return false;
+    }
+  }
+  bool select_register_recv(waiter& entry, recv_result<T>&) {
+    receivers_.register_waiter(entry);
+    return !is_empty() || is_disconnected();  // (Y) of the waker pattern
+  }
+  void select_unregister_recv(waiter& entry) { receivers_.unregister(entry); }
+  bool select_accept_recv(waiter&, select_token& committed, recv_result<T>& result) {
+    return select_try_recv(committed, result);
+  }
+
+  bool is_send_ready() const { return true; }
+  bool is_recv_ready() const { return !is_empty() || is_disconnected(); }
+  bool watch_send(waiter&) { return true; }
+  void unwatch_send(waiter&) {}
+  bool watch_recv(waiter& entry) {
+    receivers_.register_observer(entry);
+    return is_recv_ready();
+  }
+  void unwatch_recv(waiter& entry) { receivers_.unregister(entry); }
 
  private:
   static block* create_block() {

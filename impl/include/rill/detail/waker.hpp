@@ -2,10 +2,18 @@
 //
 // Design
 // ------
-// A `waiter` is a node in the blocked thread's own stack frame: the operation it waits for (an
-// id), its context (context.hpp) and, for the rendezvous flavor, the packet through which the
-// message is handed over. Nodes form an intrusive doubly linked FIFO list, so registering and
-// unregistering never allocate and never fail.
+// A `waiter` is a node in the blocked thread's own stack frame (or, for a select, in the frame
+// of the select statement or the rill::selector that owns the operation): the operation it waits
+// for (an id), its context (context.hpp) and, for the rendezvous flavor, the packet through which
+// the message is handed over (handoff_packet.hpp). Nodes form intrusive doubly linked FIFO
+// lists, so registering and unregistering never allocate and never fail.
+//
+// A waker keeps two lists. *Waiters* want to perform an operation: a notifier selects exactly
+// one of them, because one unit of progress (one message, one free slot) serves one operation.
+// *Observers* only want to know that an operation has become possible (rill::selector::ready,
+// SPEC R36): a notifier wakes all of them, and they never use up a notification that a waiter
+// needed (a readiness wait that swallowed the only wake-up would leave a receiver parked next
+// to a message).
 //
 // `waker` is the unsynchronised list; its owner's lock protects it (the rendezvous flavor keeps
 // both of its wakers under one channel mutex). `sync_waker` adds its own mutex and an `is_empty`
@@ -30,6 +38,7 @@
 #pragma once
 
 #include "rill/detail/context.hpp"
+#include "rill/detail/handoff_packet.hpp"
 #include "rill/detail/sync/sync.hpp"
 
 #include <cstdint>
@@ -38,25 +47,27 @@
 namespace rill::detail {
 
 struct waiter {
-  explicit waiter(context& owner_context, void* handoff_packet = nullptr) noexcept
-      : owner(&owner_context), packet(handoff_packet) {}
+  waiter() noexcept = default;
+  explicit waiter(context& owner_context, handoff_packet* handoff = nullptr) noexcept
+      : owner(&owner_context), packet(handoff) {}
   waiter(const waiter&) = delete;
   waiter& operator=(const waiter&) = delete;
 
   /// The id a notifier stores into the context when it selects this waiter.
   [[nodiscard]] selection operation() const noexcept { return reinterpret_cast<selection>(this); }
 
-  context* owner;
-  void* packet;
+  context* owner = nullptr;
+  handoff_packet* packet = nullptr;
   waiter* previous = nullptr;
   waiter* next = nullptr;
   bool linked = false;
+  bool observer = false;  // registered to learn of readiness only (rill::selector::ready)
 };
 
-/// An unsynchronised FIFO of waiters; the caller holds the lock that protects it.
-class waker {
+/// An intrusive FIFO of waiters; the caller holds the lock that protects it.
+class waiter_list {
  public:
-  void register_waiter(waiter& entry) noexcept {
+  void push_back(waiter& entry) noexcept {
     entry.previous = tail_;
     entry.next = nullptr;
     if (tail_ != nullptr) {
@@ -68,49 +79,6 @@ class waker {
     entry.linked = true;
   }
 
-  /// Removes `entry` if a notifier has not already done so; true if it was still registered.
-  bool unregister(waiter& entry) noexcept {
-    if (!entry.linked) return false;
-    unlink(entry);
-    return true;
-  }
-
-  /// Selects and unparks the first waiter of another thread that can still be selected, removes
-  /// it and returns it (nullptr if none). The returned node stays valid while the lock is held.
-  waiter* try_select() {
-    const std::uintptr_t self = sync::thread_identity();
-    for (waiter* entry = head_; entry != nullptr; entry = entry->next) {
-      // A thread never pairs with itself (a select sending and receiving on one rendezvous
-      // channel must not meet itself).
-      if (entry->owner->thread() == self) continue;
-      if (entry->owner->try_select(entry->operation())) {
-        unlink(*entry);
-        entry->owner->unpark();
-        return entry;
-      }
-    }
-    return nullptr;
-  }
-
-  /// Wakes every waiter with `disconnected`; they unregister themselves.
-  void disconnect() {
-    for (waiter* entry = head_; entry != nullptr; entry = entry->next) {
-      if (entry->owner->try_select(selection_disconnected)) entry->owner->unpark();
-    }
-  }
-
-  [[nodiscard]] bool empty() const noexcept { return head_ == nullptr; }
-
-  /// True if some waiter belongs to another thread (one that try_select could pair with).
-  [[nodiscard]] bool has_other_thread() const {
-    const std::uintptr_t self = sync::thread_identity();
-    for (waiter* entry = head_; entry != nullptr; entry = entry->next) {
-      if (entry->owner->thread() != self) return true;
-    }
-    return false;
-  }
-
- private:
   void unlink(waiter& entry) noexcept {
     (entry.previous != nullptr ? entry.previous->next : head_) = entry.next;
     (entry.next != nullptr ? entry.next->previous : tail_) = entry.previous;
@@ -118,8 +86,81 @@ class waker {
     entry.linked = false;
   }
 
+  [[nodiscard]] waiter* front() const noexcept { return head_; }
+  [[nodiscard]] bool empty() const noexcept { return head_ == nullptr; }
+
+ private:
   waiter* head_ = nullptr;
   waiter* tail_ = nullptr;
+};
+
+/// The waiters and observers of one side of a channel; the caller holds the lock that
+/// protects it.
+class waker {
+ public:
+  void register_waiter(waiter& entry) noexcept { waiters_.push_back(entry); }
+  void register_observer(waiter& entry) noexcept { observers_.push_back(entry); }
+
+  /// Removes `entry` (a waiter or an observer) if a notifier has not already done so; true if it
+  /// was still registered.
+  bool unregister(waiter& entry) noexcept {
+    if (!entry.linked) return false;
+    (entry.observer ? observers_ : waiters_).unlink(entry);
+    return true;
+  }
+
+  /// Selects and unparks the first waiter of another thread that can still be selected, removes
+  /// it and returns it (nullptr if none). The returned node stays valid while the lock is held.
+  waiter* try_select() {
+    const std::uintptr_t self = sync::thread_identity();
+    for (waiter* entry = waiters_.front(); entry != nullptr; entry = entry->next) {
+      // A thread never pairs with itself (a select sending and receiving on one rendezvous
+      // channel must not meet itself, SPEC R35).
+      if (entry->owner->thread() == self) continue;
+      // A failed compare-exchange means another channel (or the owner's deadline) chose this
+      // context first: a select waits on several channels at once. Try the next waiter.
+      if (entry->owner->try_select(entry->operation())) {
+        waiters_.unlink(*entry);
+        entry->owner->unpark();
+        return entry;
+      }
+    }
+    return nullptr;
+  }
+
+  /// Wakes every observer (each with its own operation id); they unregister themselves.
+  void notify_observers() {
+    for (waiter* entry = observers_.front(); entry != nullptr; entry = entry->next) {
+      if (entry->owner->try_select(entry->operation())) entry->owner->unpark();
+    }
+  }
+
+  /// Wakes every waiter and observer with `disconnected`; they unregister themselves.
+  void disconnect() {
+    for (waiter* entry = waiters_.front(); entry != nullptr; entry = entry->next) {
+      if (entry->owner->try_select(selection_disconnected)) entry->owner->unpark();
+    }
+    for (waiter* entry = observers_.front(); entry != nullptr; entry = entry->next) {
+      if (entry->owner->try_select(selection_disconnected)) entry->owner->unpark();
+    }
+  }
+
+  [[nodiscard]] bool empty() const noexcept { return waiters_.empty() && observers_.empty(); }
+
+  /// True if some waiter of another thread could be selected now (one that try_select could
+  /// pair with). A waiter whose context another channel has already selected does not count: it
+  /// is on its way out, and counting it would make a select spin on a readiness that is gone.
+  [[nodiscard]] bool has_other_thread() const {
+    const std::uintptr_t self = sync::thread_identity();
+    for (waiter* entry = waiters_.front(); entry != nullptr; entry = entry->next) {
+      if (entry->owner->thread() != self && entry->owner->selected() == selection_waiting) return true;
+    }
+    return false;
+  }
+
+ private:
+  waiter_list waiters_;
+  waiter_list observers_;
 };
 
 namespace waker_order {
@@ -140,18 +181,28 @@ class sync_waker {
     is_empty_.store(false, waker_order::announce);
   }
 
+  /// Registers an observer: it is woken by every notify() from now on, and takes no
+  /// notification away from a waiter.
+  void register_observer(waiter& entry) {
+    std::lock_guard lock(mutex_);
+    inner_.register_observer(entry);
+    is_empty_.store(false, waker_order::announce);
+  }
+
   void unregister(waiter& entry) {
     std::lock_guard lock(mutex_);
     inner_.unregister(entry);
     is_empty_.store(inner_.empty(), waker_order::announce);
   }
 
-  /// Wakes one waiter, if any. Called after every operation that makes progress possible.
+  /// Wakes one waiter, if any, and every observer. Called after every operation that makes
+  /// progress possible.
   void notify() {
     if (is_empty_.load(waker_order::check)) return;
     std::lock_guard lock(mutex_);
     if (!is_empty_.load(waker_order::check)) {
       inner_.try_select();
+      inner_.notify_observers();
       is_empty_.store(inner_.empty(), waker_order::announce);
     }
   }

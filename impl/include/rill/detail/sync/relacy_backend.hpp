@@ -303,4 +303,8 @@ inline void deallocate_bytes(void* pointer, std::size_t, std::size_t, site where
 
 inline std::uintptr_t thread_identity() { return static_cast<std::uintptr_t>(rl::thread_index()) + 1; }
 
+/// A select's random choice is a choice of the model checker's scheduler: every order is
+/// explored, and a failing run replays exactly.
+inline std::size_t random_below(std::size_t bound) { return rl::rand(static_cast<unsigned>(bound)); }
+
 }  // namespace rill::detail::sync

@@ -197,4 +197,37 @@ inline std::uintptr_t thread_identity() noexcept {
   return static_cast<std::uintptr_t>(std::hash<std::thread::id>{}(std::this_thread::get_id()));
 }
 
+/// A uniformly distributed integer in [0, bound), bound >= 1: the random choices of an unbiased
+/// select (SPEC R31). Go once shipped an unfair select because its random source was weak (KB18),
+/// so this is SplitMix64 (Steele, Lea and Flood; passes BigCrush) over a per-thread state, with
+/// Lemire's multiply-and-reject reduction, which has no modulo bias. Each thread's state starts
+/// from a distinct odd multiple of the golden-ratio increment, mixed with the clock, so two
+/// threads never walk the same sequence.
+inline std::uint64_t random_u64() noexcept {
+  static std::atomic<std::uint64_t> streams{0};
+  thread_local std::uint64_t state =
+      (streams.fetch_add(1, std::memory_order_relaxed) * 2 + 1) * 0x9E3779B97F4A7C15ull ^
+      static_cast<std::uint64_t>(std::chrono::steady_clock::now().time_since_epoch().count());
+  std::uint64_t mixed = (state += 0x9E3779B97F4A7C15ull);
+  mixed = (mixed ^ (mixed >> 30)) * 0xBF58476D1CE4E5B9ull;
+  mixed = (mixed ^ (mixed >> 27)) * 0x94D049BB133111EBull;
+  return mixed ^ (mixed >> 31);
+}
+inline std::size_t random_below(std::size_t bound) noexcept {
+  // Lemire, "Fast random integer generation in an interval" (2019): the high word of a 128-bit
+  // product, rejecting the few low words that would make some results more likely.
+  __extension__ using wide = unsigned __int128;  // a GCC and Clang extension on 64-bit targets
+  const std::uint64_t range = bound;
+  wide product = static_cast<wide>(random_u64()) * range;
+  auto low = static_cast<std::uint64_t>(product);
+  if (low < range) {
+    const std::uint64_t threshold = (0 - range) % range;
+    while (low < threshold) {
+      product = static_cast<wide>(random_u64()) * range;
+      low = static_cast<std::uint64_t>(product);
+    }
+  }
+  return static_cast<std::size_t>(product >> 64);
+}
+
 }  // namespace rill::detail::sync

@@ -31,6 +31,8 @@
 //   allocate_bytes(),
 //   deallocate_bytes()   raw allocation; may fail (returns nullptr) through allocation_hook.
 //   thread_identity()    an integer naming the calling thread.
+//   random_below(n)      a uniformly random integer in [0, n) (an unbiased select's choices);
+//                        under Relacy a scheduler choice, so every outcome is explored.
 //
 // A third backend (a deterministic scheduler with virtual time, for schedule fuzzing) is added by
 // writing one more header with these names and one more branch below; channel code is untouched.

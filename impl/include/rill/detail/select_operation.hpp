@@ -1,0 +1,119 @@
+// rill/detail/select_operation.hpp - one operation of a select, as the selection loop sees it.
+//
+// Design
+// ------
+// A select (select_loop.hpp) works with operations on channels of different flavors and message
+// types, so it sees each one through a small table of functions (`operation_table`), filled in
+// once per flavor and direction by `flavor_operations<Flavor>`. The protocol is crossbeam-
+// channel's, with each step named after what it does here:
+//
+//   try_select   attempt the operation without blocking. For a receive, success means the
+//                message (or `disconnected`) is already in the operation's result storage:
+//                receives are completed eagerly, so a selected receive holds nothing of the
+//                channel's. For a send, success means the operation is *committed*: a slot is
+//                claimed (array), a waiting receiver is chosen (zero) or the channel needs no
+//                room (list); `token` remembers which, and the send is finished when the user
+//                supplies the message (complete_send) or given up (abandon_send).
+//   register     put the operation's waiter on the channel's waker, then report whether the
+//                operation is ready after all (the re-check half of the waker's store-load
+//                pattern, waker.hpp). Timers register nothing; their `ready_at` bounds the wait.
+//   accept       after a notifier selected this operation's waiter: claim what the notifier
+//                offered (buffered flavors retry the claim, which another thread may have won;
+//                the rendezvous flavor waits for its partner's half of the hand-off).
+//   watch        register as an observer only (readiness waits: rill::selector::ready).
+//
+// An `operation` lives in the frame of the select statement, or inside the rill::selector that
+// owns it, from before the selection until the operation is completed or abandoned: its waiter
+// and rendezvous packet may be referenced by another thread during all that time.
+#pragma once
+
+#include "rill/detail/handoff_packet.hpp"
+#include "rill/detail/sync/sync.hpp"
+#include "rill/detail/waker.hpp"
+#include "rill/errors.hpp"
+
+#include <cstdint>
+#include <utility>
+
+namespace rill::detail {
+
+/// What a successful try_select or accept committed to; meaningful to the flavor only.
+struct select_token {
+  void* pointer = nullptr;    // array: the claimed slot; zero: the packet to complete
+  std::uint64_t value = 0;    // array: the stamp to publish
+  bool disconnected = false;  // the operation is ready because the channel is disconnected
+};
+
+struct operation;
+
+struct operation_table {
+  bool is_send;
+  bool (*try_select)(operation&);
+  bool (*register_waiter)(operation&);
+  void (*unregister_waiter)(operation&);
+  bool (*accept)(operation&);
+  bool (*is_ready)(operation&);
+  bool (*watch)(operation&);
+  void (*unwatch)(operation&);
+  sync::deadline (*ready_at)(operation&);  // when a timer becomes ready; no deadline otherwise
+  void (*abandon)(operation&);             // send: release what try_select or accept committed
+};
+
+struct operation {
+  operation() = default;
+  operation(const operation&) = delete;
+  operation& operator=(const operation&) = delete;
+
+  const operation_table* table = nullptr;
+  void* channel = nullptr;         // the flavor object
+  const void* identity = nullptr;  // the channel's shared state: which channel this is (KB9)
+  void* result = nullptr;          // receive: the recv_result<T> the message is received into
+  select_token token;
+  waiter entry;
+  handoff_packet packet;  // the rendezvous flavor's meeting point for this operation
+  bool removed = false;   // rill::selector::remove
+};
+
+/// The operation tables of one flavor.
+template <class Flavor>
+struct flavor_operations {
+  using message = typename Flavor::message_type;
+
+  static Flavor& channel(operation& op) { return *static_cast<Flavor*>(op.channel); }
+  static recv_result<message>& result(operation& op) { return *static_cast<recv_result<message>*>(op.result); }
+  static sync::deadline no_deadline(operation&) { return std::nullopt; }
+
+  static constexpr operation_table receive{
+      false,
+      [](operation& op) { return channel(op).select_try_recv(op.token, result(op)); },
+      [](operation& op) { return channel(op).select_register_recv(op.entry, result(op)); },
+      [](operation& op) { channel(op).select_unregister_recv(op.entry); },
+      [](operation& op) { return channel(op).select_accept_recv(op.entry, op.token, result(op)); },
+      [](operation& op) { return channel(op).is_recv_ready(); },
+      [](operation& op) { return channel(op).watch_recv(op.entry); },
+      [](operation& op) { channel(op).unwatch_recv(op.entry); },
+      [](operation& op) -> sync::deadline {
+        if constexpr (requires(Flavor& flavor) { flavor.recv_ready_at(); }) {
+          return channel(op).recv_ready_at();
+        } else {
+          return std::nullopt;
+        }
+      },
+      [](operation&) {},  // a receive holds nothing of the channel's once it is selected
+  };
+
+  static constexpr operation_table send{
+      true,
+      [](operation& op) { return channel(op).select_try_send(op.token); },
+      [](operation& op) { return channel(op).select_register_send(op.entry); },
+      [](operation& op) { channel(op).select_unregister_send(op.entry); },
+      [](operation& op) { return channel(op).select_accept_send(op.entry, op.token); },
+      [](operation& op) { return channel(op).is_send_ready(); },
+      [](operation& op) { return channel(op).watch_send(op.entry); },
+      [](operation& op) { channel(op).unwatch_send(op.entry); },
+      &no_deadline,
+      [](operation& op) { channel(op).select_abandon_send(op.token); },
+  };
+};
+
+}  // namespace rill::detail

@@ -1,0 +1,281 @@
+// rill/selector.hpp - dynamic selection over many channel operations (SPEC R30-R36).
+//
+// The counterpart of crossbeam-channel's `Select`: operations are added at run time, on channels
+// of any message types, and a selection returns which one is ready, already committed:
+//
+//     rill::selector selection;
+//     const std::size_t from_jobs = selection.recv(jobs);      // receive operations ...
+//     const std::size_t to_results = selection.send(results);  // ... and send operations
+//     rill::selected_operation chosen = selection.select();    // blocks until one is ready
+//     if (chosen.index() == from_jobs) {
+//       rill::recv_result<Job> job = chosen.recv(jobs);         // complete it
+//     } else {
+//       chosen.send(results, Result{...});
+//     }
+//
+// The selected operation must be completed with a handle of the same channel (any copy will
+// do) and the same direction; completing it with another channel's handle, or twice, throws
+// std::logic_error and changes nothing. A selected operation that is destroyed without being
+// completed is *abandoned*, with the outcome SPEC R34 defines: a receive's message is destroyed
+// (as if received and dropped), a send sends nothing and releases what it had claimed; never a
+// hang, a leak or a lost slot. Complete a selected send promptly: until then, a rendezvous
+// partner waits for it, and a bounded channel's receivers wait at its claimed slot.
+//
+// The handles passed to recv() and send() must outlive the selector's use of them (as for
+// std::span); the selector does not copy them, so that it never keeps a channel connected.
+// A selector is used by one thread at a time.
+#pragma once
+
+#include "rill/channel.hpp"
+#include "rill/detail/select_binding.hpp"
+#include "rill/detail/select_loop.hpp"
+#include "rill/detail/select_operation.hpp"
+#include "rill/errors.hpp"
+
+#include <chrono>
+#include <cstddef>
+#include <expected>
+#include <memory>
+#include <stdexcept>
+#include <string>
+#include <utility>
+#include <vector>
+
+namespace rill {
+
+/// Why a try_ or timed selection found nothing.
+enum class select_error : std::uint8_t {
+  would_block,  ///< try_select / try_ready: no operation was ready.
+  timeout,      ///< the deadline passed first.
+};
+
+constexpr std::string_view to_string(select_error reason) noexcept {
+  return reason == select_error::would_block ? "would_block" : "timeout";
+}
+
+class selector;
+
+/// An operation chosen by a selector: ready and committed, to be completed exactly once with
+/// recv() or send(), or abandoned by destroying it (R33, R34). Movable, not copyable.
+class selected_operation {
+ public:
+  selected_operation(selected_operation&& other) noexcept;
+  selected_operation& operator=(selected_operation&& other) noexcept;
+  selected_operation(const selected_operation&) = delete;
+  selected_operation& operator=(const selected_operation&) = delete;
+  ~selected_operation() { abandon(); }
+
+  /// The index that recv() or send() returned when the operation was added.
+  [[nodiscard]] std::size_t index() const noexcept { return index_; }
+
+  /// Completes a selected receive; `source` must be a handle of the selected operation's channel.
+  template <class T>
+  recv_result<T> recv(const receiver<T>& source);
+
+  /// Completes a selected send with `message`; `target` must be a handle of its channel.
+  template <class T>
+  send_result<T> send(const sender<T>& target, T message);
+
+  /// Abandons the operation now (R34); afterwards it can no longer be completed.
+  void abandon() noexcept;
+
+ private:
+  friend class selector;
+  selected_operation(selector* owner, std::size_t index) noexcept : owner_(owner), index_(index) {}
+  detail::operation& checked(const void* identity, bool is_send, const char* caller) const;
+
+  selector* owner_ = nullptr;  // null once completed, abandoned or moved from
+  std::size_t index_ = 0;
+};
+
+/// Selection over a set of send and receive operations. Unbiased by default (a uniformly random
+/// ready operation, R31); selector::biased() prefers the lowest index.
+class selector {
+ public:
+  selector() = default;
+  selector(const selector&) = delete;
+  selector& operator=(const selector&) = delete;
+  ~selector() {
+    if (pending_ != nullptr) pending_->abandon();
+  }
+
+  /// A selector that, of several ready operations, picks the one added first.
+  static selector biased() {
+    selector result;
+    result.mode_ = detail::select_order::biased;
+    return result;
+  }
+
+  /// Adds a receive operation; returns its index. Throws rill::empty_handle_error for an empty
+  /// handle (R22).
+  template <class T>
+  std::size_t recv(const receiver<T>& source) {
+    auto added = std::make_unique<typed_entry<T>>();
+    detail::bind_receive(added->op, source, added->result, "selector::recv");
+    return add(std::move(added));
+  }
+
+  /// Adds a send operation; returns its index.
+  template <class T>
+  std::size_t send(const sender<T>& target) {
+    auto added = std::make_unique<entry>();
+    detail::bind_send(added->op, target, "selector::send");
+    return add(std::move(added));
+  }
+
+  /// Removes operation `index` from later selections (for example a disconnected channel that
+  /// would otherwise keep being selected). Indices of the others do not change.
+  void remove(std::size_t index) {
+    if (index >= entries_.size() || entries_[index]->op.removed) {
+      throw std::out_of_range("rill::selector::remove: no operation " + std::to_string(index));
+    }
+    entries_[index]->op.removed = true;
+  }
+
+  /// Blocks until an operation is ready; returns it, committed (R30).
+  selected_operation select() { return *run(std::nullopt, true, "select"); }
+  std::expected<selected_operation, select_error> try_select() { return run(std::nullopt, false, "try_select"); }
+  template <class Rep, class Period>
+  std::expected<selected_operation, select_error> select_for(std::chrono::duration<Rep, Period> timeout) {
+    return run(detail::sync::deadline_after(timeout), true, "select_for");
+  }
+  template <class Clock, class Duration>
+  std::expected<selected_operation, select_error> select_until(std::chrono::time_point<Clock, Duration> deadline) {
+    return run(detail::sync::deadline_at(deadline), true, "select_until");
+  }
+
+  /// Blocks until an operation is ready and returns its index, starting no operation (R36): a
+  /// later operation on that channel may still find it taken by another thread.
+  std::size_t ready() { return *run_ready(std::nullopt, true); }
+  std::expected<std::size_t, select_error> try_ready() { return run_ready(std::nullopt, false); }
+  template <class Rep, class Period>
+  std::expected<std::size_t, select_error> ready_for(std::chrono::duration<Rep, Period> timeout) {
+    return run_ready(detail::sync::deadline_after(timeout), true);
+  }
+  template <class Clock, class Duration>
+  std::expected<std::size_t, select_error> ready_until(std::chrono::time_point<Clock, Duration> deadline) {
+    return run_ready(detail::sync::deadline_at(deadline), true);
+  }
+
+  [[nodiscard]] std::size_t size() const noexcept { return entries_.size(); }
+
+ private:
+  friend class selected_operation;
+
+  struct entry {
+    virtual ~entry() = default;
+    virtual void discard_result() noexcept {}
+    detail::operation op;
+  };
+  template <class T>
+  struct typed_entry final : entry {
+    void discard_result() noexcept override { result = std::unexpected(recv_error::empty); }
+    recv_result<T> result{std::unexpect, recv_error::empty};
+  };
+
+  selector(selector&& other) noexcept
+      : entries_(std::move(other.entries_)),
+        operations_(std::move(other.operations_)),
+        order_(std::move(other.order_)),
+        mode_(other.mode_) {}
+
+  std::size_t add(std::unique_ptr<entry> added) {
+    operations_.push_back(&added->op);
+    order_.push_back(0);
+    entries_.push_back(std::move(added));
+    return entries_.size() - 1;
+  }
+
+  std::expected<selected_operation, select_error> run(const detail::sync::deadline& deadline, bool blocking,
+                                                      const char* caller) {
+    if (pending_ != nullptr) {
+      throw std::logic_error(std::string("rill::selector::") + caller +
+                             ": the previously selected operation has not been completed or abandoned");
+    }
+    const detail::select_outcome outcome = detail::run_select(operations_, order_, deadline, blocking, mode_);
+    switch (outcome.status) {
+      case detail::select_outcome::selected: break;
+      case detail::select_outcome::would_block: return std::unexpected(select_error::would_block);
+      case detail::select_outcome::timed_out: return std::unexpected(select_error::timeout);
+    }
+    return selected_operation(this, outcome.index);
+  }
+
+  std::expected<std::size_t, select_error> run_ready(const detail::sync::deadline& deadline, bool blocking) {
+    const detail::select_outcome outcome = detail::run_ready(operations_, order_, deadline, blocking, mode_);
+    switch (outcome.status) {
+      case detail::select_outcome::selected: return outcome.index;
+      case detail::select_outcome::would_block: return std::unexpected(select_error::would_block);
+      case detail::select_outcome::timed_out: break;
+    }
+    return std::unexpected(select_error::timeout);
+  }
+
+  std::vector<std::unique_ptr<entry>> entries_;
+  std::vector<detail::operation*> operations_;
+  std::vector<std::size_t> order_;
+  detail::select_order mode_ = detail::select_order::unbiased;
+  selected_operation* pending_ = nullptr;  // the selected operation not yet completed
+};
+
+inline selected_operation::selected_operation(selected_operation&& other) noexcept
+    : owner_(std::exchange(other.owner_, nullptr)), index_(other.index_) {
+  if (owner_ != nullptr) owner_->pending_ = this;
+}
+
+inline selected_operation& selected_operation::operator=(selected_operation&& other) noexcept {
+  if (this != &other) {
+    abandon();
+    owner_ = std::exchange(other.owner_, nullptr);
+    index_ = other.index_;
+    if (owner_ != nullptr) owner_->pending_ = this;
+  }
+  return *this;
+}
+
+inline void selected_operation::abandon() noexcept {
+  if (owner_ == nullptr) return;
+  auto& chosen = *owner_->entries_[index_];
+  chosen.op.table->abandon(chosen.op);
+  chosen.discard_result();  // a receive's message is destroyed, as if received and dropped
+  owner_->pending_ = nullptr;
+  owner_ = nullptr;
+}
+
+inline detail::operation& selected_operation::checked(const void* identity, bool is_send, const char* caller) const {
+  if (owner_ == nullptr) {
+    throw std::logic_error(std::string("rill::selected_operation::") + caller +
+                           ": the operation was already completed or abandoned (or moved from)");
+  }
+  detail::operation& op = owner_->entries_[index_]->op;
+  if (op.table->is_send != is_send) {
+    throw std::logic_error(std::string("rill::selected_operation::") + caller + ": operation " +
+                           std::to_string(index_) + " is a " + (op.table->is_send ? "send" : "receive"));
+  }
+  if (identity != op.identity) {
+    throw std::logic_error(std::string("rill::selected_operation::") + caller +
+                           ": the handle refers to a different channel from the selected operation's");
+  }
+  return op;
+}
+
+template <class T>
+recv_result<T> selected_operation::recv(const receiver<T>& source) {
+  checked(detail::identity_of(detail::channel_access<T>::ref_of(source)), false, "recv");
+  auto& chosen = static_cast<selector::typed_entry<T>&>(*owner_->entries_[index_]);
+  recv_result<T> message = std::move(chosen.result);
+  chosen.result = std::unexpected(recv_error::empty);
+  owner_->pending_ = nullptr;
+  owner_ = nullptr;
+  return message;
+}
+
+template <class T>
+send_result<T> selected_operation::send(const sender<T>& target, T message) {
+  detail::operation& op = checked(detail::identity_of(detail::channel_access<T>::ref_of(target)), true, "send");
+  owner_->pending_ = nullptr;
+  owner_ = nullptr;
+  return detail::complete_send(op, target, std::move(message));
+}
+
+}  // namespace rill
