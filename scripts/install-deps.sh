@@ -10,8 +10,10 @@ packages=(
   clang-19 libclang-rt-19-dev llvm-19
   # test and verification libraries
   libgtest-dev libgmock-dev librapidcheck-dev relacy-dev
-  # benchmarks
+  # benchmarks (bench/run): Go and C++ peers, the chart, context-switch counts
   libbenchmark-dev
+  golang-go libconcurrentqueue-dev libtbb-dev libboost-fiber-dev
+  gnuplot-nox time linux-perf
   # reporting
   python3
 )
