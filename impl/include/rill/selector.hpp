@@ -81,7 +81,15 @@ class selected_operation {
 
  private:
   friend class selector;
-  selected_operation(selector* owner, std::size_t index) noexcept : owner_(owner), index_(index) {}
+  struct key {
+    explicit key() = default;
+  };
+
+ public:
+  /// Made only by selector (the key is private), in place, so that it never moves on the way.
+  selected_operation(key, selector* owner, std::size_t index) noexcept;
+
+ private:
   detail::operation& checked(const void* identity, bool is_send, const char* caller) const;
 
   selector* owner_ = nullptr;  // null once completed, abandoned or moved from
@@ -133,7 +141,9 @@ class selector {
   }
 
   /// Blocks until an operation is ready; returns it, committed (R30).
-  selected_operation select() { return *run(std::nullopt, true, "select"); }
+  selected_operation select() {
+    return selected_operation(selected_operation::key{}, this, choose(std::nullopt, true, "select").index);
+  }
   std::expected<selected_operation, select_error> try_select() { return run(std::nullopt, false, "try_select"); }
   template <class Rep, class Period>
   std::expected<selected_operation, select_error> select_for(std::chrono::duration<Rep, Period> timeout) {
@@ -186,19 +196,24 @@ class selector {
     return entries_.size() - 1;
   }
 
-  std::expected<selected_operation, select_error> run(const detail::sync::deadline& deadline, bool blocking,
-                                                      const char* caller) {
+  detail::select_outcome choose(const detail::sync::deadline& deadline, bool blocking, const char* caller) {
     if (pending_ != nullptr) {
       throw std::logic_error(std::string("rill::selector::") + caller +
                              ": the previously selected operation has not been completed or abandoned");
     }
-    const detail::select_outcome outcome = detail::run_select(operations_, order_, deadline, blocking, mode_);
+    return detail::run_select(operations_, order_, deadline, blocking, mode_);
+  }
+
+  std::expected<selected_operation, select_error> run(const detail::sync::deadline& deadline, bool blocking,
+                                                      const char* caller) {
+    const detail::select_outcome outcome = choose(deadline, blocking, caller);
     switch (outcome.status) {
       case detail::select_outcome::selected: break;
       case detail::select_outcome::would_block: return std::unexpected(select_error::would_block);
       case detail::select_outcome::timed_out: return std::unexpected(select_error::timeout);
     }
-    return selected_operation(this, outcome.index);
+    return std::expected<selected_operation, select_error>(std::in_place, selected_operation::key{}, this,
+                                                           outcome.index);
   }
 
   std::expected<std::size_t, select_error> run_ready(const detail::sync::deadline& deadline, bool blocking) {
@@ -217,6 +232,11 @@ class selector {
   detail::select_order mode_ = detail::select_order::unbiased;
   selected_operation* pending_ = nullptr;  // the selected operation not yet completed
 };
+
+inline selected_operation::selected_operation(key, selector* owner, std::size_t index) noexcept
+    : owner_(owner), index_(index) {
+  owner_->pending_ = this;
+}
 
 inline selected_operation::selected_operation(selected_operation&& other) noexcept
     : owner_(std::exchange(other.owner_, nullptr)), index_(other.index_) {

@@ -53,6 +53,7 @@
 #include "rill/errors.hpp"
 
 #include <cstddef>
+#include <memory>
 #include <new>
 #include <optional>
 #include <utility>
@@ -338,7 +339,11 @@ class list_flavor {
   bool select_try_recv(select_token&, recv_result<T>& result) {
     token claimed;
     switch (start_recv(claimed)) {
-      case claim::claimed: result = read(claimed); return true;
+      case claim::claimed:
+        // Rebuilt in place rather than assigned: a message type need not be assignable (R23).
+        std::destroy_at(&result);
+        std::construct_at(&result, read(claimed));
+        return true;
       case claim::disconnected: result = std::unexpected(recv_error::disconnected); return true;
       default: return false;
     }
