@@ -3,6 +3,10 @@
 #   RILL_STRESS_SCALE=20 ctest --test-dir build/dev -L stress
 rill_gtest(rill_stress_test LABEL stress SOURCES ${CMAKE_CURRENT_LIST_DIR}/stress_test.cpp)
 
+# Selection under load (SPEC R30-R39): select-senders and select-receivers of every form next to
+# plain senders and receivers, on channels of every flavor; scaled by RILL_STRESS_SCALE too.
+rill_gtest(rill_select_stress_test LABEL stress SOURCES ${CMAKE_CURRENT_LIST_DIR}/select_stress_test.cpp)
+
 # The soak: fourteen threads churning handles and channels of every flavor for
 # RILL_SOAK_SECONDS (default 3; ./run-verify --deep sets 180), with exact accounting and memory
 # bounds. Its timeout must exceed the longest soak asked for.

@@ -1,1 +1,2 @@
 rill_gtest(rill_unit_test LABEL unit SOURCES ${CMAKE_CURRENT_LIST_DIR}/channel_test.cpp)
+rill_gtest(rill_select_test LABEL unit SOURCES ${CMAKE_CURRENT_LIST_DIR}/select_test.cpp)
