@@ -26,6 +26,8 @@
 //   RILL_STRESS_SCALE=20 ctest --test-dir build/dev -L stress -R select
 #include <rill/rill.hpp>
 
+#include "support/channel_kinds.hpp"
+
 #include <gtest/gtest.h>
 
 #include <algorithm>
@@ -50,15 +52,7 @@ namespace {
 
 using namespace std::chrono_literals;
 
-/// RILL_STRESS_SCALE, at least 1.
-int stress_scale() {
-  static const int scale = [] {
-    const char* text = std::getenv("RILL_STRESS_SCALE");
-    const int value = text != nullptr ? std::atoi(text) : 1;
-    return value >= 1 ? value : 1;
-  }();
-  return scale;
-}
+using rill::test::stress_scale;
 
 /// Messages per producer at scale 1 (seven producers per test).
 constexpr int messages_per_producer = 3000;

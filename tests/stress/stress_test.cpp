@@ -49,15 +49,7 @@ using namespace std::chrono_literals;
 // Scale
 // ---------------------------------------------------------------------------------------------
 
-/// RILL_STRESS_SCALE, at least 1.
-int stress_scale() {
-  static const int scale = [] {
-    const char* text = std::getenv("RILL_STRESS_SCALE");
-    const int value = text != nullptr ? std::atoi(text) : 1;
-    return value >= 1 ? value : 1;
-  }();
-  return scale;
-}
+using rill::test::stress_scale;
 
 /// Messages per test case at scale 1, shared among the producers.
 constexpr int messages_per_case = 10000;

@@ -43,26 +43,7 @@ constexpr std::array<flavor, 4> every_flavor{
 /// How long a wait may take before the test calls it a hang.
 constexpr auto hang = 20s;
 
-/// A message whose value's death is counted in the counter it points to; moved-from shells do
-/// not count. Move-assignable (select receives need that today, see select_test.cpp).
-struct counted {
-  std::atomic<int>* deaths = nullptr;
-  int value = 0;
-
-  counted(std::atomic<int>* counter, int v) noexcept : deaths(counter), value(v) {}
-  counted(counted&& other) noexcept : deaths(std::exchange(other.deaths, nullptr)), value(other.value) {}
-  counted& operator=(counted&& other) noexcept {
-    if (this != &other) {
-      if (deaths != nullptr) deaths->fetch_add(1);
-      deaths = std::exchange(other.deaths, nullptr);
-      value = other.value;
-    }
-    return *this;
-  }
-  ~counted() {
-    if (deaths != nullptr) deaths->fetch_add(1);
-  }
-};
+using rill::test::counted;
 
 /// One death counter per message id.
 class death_book {

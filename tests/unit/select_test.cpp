@@ -61,29 +61,7 @@ bool run_known_bugs() {
   return text != nullptr && std::string(text) == "1";
 }
 
-/// A message whose value's death is counted in `deaths`; moved-from shells do not count. It is
-/// move-assignable (an assignment kills the value it overwrites) because a select receive of a
-/// type that is not does not compile today, although R23 accepts such types and plain receives
-/// take them (rill::test::tracked, for one): array_flavor.hpp and list_flavor.hpp assign the
-/// result in select_try_recv (`result = read(claimed)`), a known bug.
-struct counted {
-  std::atomic<int>* deaths = nullptr;
-  int value = 0;
-
-  counted(std::atomic<int>* counter, int v) noexcept : deaths(counter), value(v) {}
-  counted(counted&& other) noexcept : deaths(std::exchange(other.deaths, nullptr)), value(other.value) {}
-  counted& operator=(counted&& other) noexcept {
-    if (this != &other) {
-      if (deaths != nullptr) deaths->fetch_add(1);
-      deaths = std::exchange(other.deaths, nullptr);
-      value = other.value;
-    }
-    return *this;
-  }
-  ~counted() {
-    if (deaths != nullptr) deaths->fetch_add(1);
-  }
-};
+using rill::test::counted;
 
 /// "would_block", "timeout", or "selected" (which abandons the selection, R34).
 template <class Value>

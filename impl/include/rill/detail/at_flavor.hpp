@@ -26,6 +26,7 @@
 
 #include "rill/detail/never_flavor.hpp"
 #include "rill/detail/select_operation.hpp"
+#include "rill/detail/timer_channel.hpp"
 #include "rill/detail/sync/sync.hpp"
 #include "rill/errors.hpp"
 
@@ -39,11 +40,8 @@ inline constexpr sync::ordering take = sync::ordering_site("at.take", std::memor
 inline constexpr sync::ordering taken = sync::ordering_site("at.taken", std::memory_order_relaxed);  // (T2)
 }  // namespace at_order
 
-class at_flavor {
+class at_flavor : public timer_channel<at_flavor> {
  public:
-  using message_type = sync::clock::time_point;
-  using instant = sync::clock::time_point;
-
   explicit at_flavor(sync::deadline delivery) : delivery_(delivery) {}
   at_flavor(const at_flavor&) = delete;
   at_flavor& operator=(const at_flavor&) = delete;
@@ -72,31 +70,7 @@ class at_flavor {
     }
   }
 
-  send_result<instant> try_send(instant&& message) { return failed_send(send_errc::disconnected, message); }
-  send_result<instant> send(instant&& message, const sync::deadline&) {
-    return failed_send(send_errc::disconnected, message);
-  }
-
-  [[nodiscard]] std::size_t size() const { return is_recv_ready() ? 1 : 0; }
-  [[nodiscard]] bool is_empty() const { return !is_recv_ready(); }
-  [[nodiscard]] bool is_full() const { return is_recv_ready(); }
-  [[nodiscard]] std::size_t capacity() const noexcept { return 1; }
-  [[nodiscard]] bool is_disconnected() const noexcept { return false; }
-  bool disconnect() noexcept { return false; }  // close() has no effect on a timer
-  void disconnect_receivers() noexcept {}
-
-  bool select_try_recv(select_token&, recv_result<instant>& result) {
-    auto message = try_recv();
-    if (!message) return false;
-    result = message;
-    return true;
-  }
-  bool select_register_recv(waiter&, recv_result<instant>&) { return is_recv_ready(); }
-  void select_unregister_recv(waiter&) {}
-  bool select_accept_recv(waiter&, select_token&, recv_result<instant>&) { return false; }
   bool is_recv_ready() const { return !received_.load(at_order::taken) && sync::has_passed(delivery_); }
-  bool watch_recv(waiter&) { return is_recv_ready(); }
-  void unwatch_recv(waiter&) {}
   /// A select waits no longer than this (select_loop.hpp): nothing wakes it when the time comes.
   sync::deadline recv_ready_at() const {
     if (received_.load(at_order::taken)) return std::nullopt;

@@ -66,6 +66,49 @@ inline sync::deadline earlier(const sync::deadline& first, const sync::deadline&
   return *second < *first ? second : first;
 }
 
+/// How long phase 3 may sleep: until the caller's deadline or the earliest timer, whichever
+/// comes first (a timer has no notifier to wake the selection).
+inline sync::deadline wake_time(std::span<operation* const> operations, const sync::deadline& deadline) {
+  sync::deadline wake = deadline;
+  for (operation* op : operations) {
+    if (!op->removed) wake = earlier(wake, op->table->ready_at(*op));
+  }
+  return wake;
+}
+
+/// Phase 2: registers the operations, in `order`, as waiters of `waiting` (observers, for a
+/// readiness wait) until one reports that it is ready, in which case the context is aborted
+/// (unless a notifier chose it first). Returns how many positions of `order` were visited; the
+/// same positions must be passed to unregister_all.
+inline std::size_t register_all(std::span<operation* const> operations, std::span<const std::size_t> order,
+                                context& waiting, bool observe) {
+  std::size_t visited = 0;
+  bool ready = false;
+  for (; visited < order.size() && !ready; ++visited) {
+    operation& op = *operations[order[visited]];
+    if (op.removed) continue;
+    op.entry.owner = &waiting;
+    op.entry.packet = observe ? nullptr : &op.packet;
+    op.entry.observer = observe;
+    ready = observe ? op.table->watch(op) : op.table->register_waiter(op);
+  }
+  if (ready) waiting.try_select(selection_aborted);
+  return visited;
+}
+
+inline void unregister_all(std::span<operation* const> operations, std::span<const std::size_t> order,
+                           std::size_t visited, bool observe) {
+  for (std::size_t i = 0; i < visited; ++i) {
+    operation& op = *operations[order[i]];
+    if (op.removed) continue;
+    if (observe) {
+      op.table->unwatch(op);
+    } else {
+      op.table->unregister_waiter(op);
+    }
+  }
+}
+
 /// The selection loop. `operations` and `order` have the same length; `blocking` false makes it
 /// a single pass of phase 1.
 inline select_outcome run_select(std::span<operation* const> operations, std::span<std::size_t> order,
@@ -81,29 +124,10 @@ inline select_outcome run_select(std::span<operation* const> operations, std::sp
     if (!blocking) return {select_outcome::would_block};
     if (sync::has_passed(deadline)) return {select_outcome::timed_out};
 
-    sync::deadline wake = deadline;
-    for (operation* op : operations) {
-      if (!op->removed) wake = earlier(wake, op->table->ready_at(*op));
-    }
-
     context waiting;
-    std::size_t registered = 0;
-    bool ready = false;
-    for (; registered < order.size() && !ready; ++registered) {
-      operation& op = *operations[order[registered]];
-      if (op.removed) continue;
-      op.entry.owner = &waiting;
-      op.entry.packet = &op.packet;
-      op.entry.observer = false;
-      ready = op.table->register_waiter(op);
-    }
-    if (ready) waiting.try_select(selection_aborted);  // a notifier may have chosen us already
-
-    const selection outcome = waiting.wait_until(wake);
-    for (std::size_t i = 0; i < registered; ++i) {
-      operation& op = *operations[order[i]];
-      if (!op.removed) op.table->unregister_waiter(op);
-    }
+    const std::size_t visited = register_all(operations, order, waiting, false);
+    const selection outcome = waiting.wait_until(wake_time(operations, deadline));
+    unregister_all(operations, order, visited, false);
     if (outcome == selection_aborted || outcome == selection_disconnected) continue;
     for (std::size_t index = 0; index < operations.size(); ++index) {
       operation& op = *operations[index];
@@ -128,28 +152,10 @@ inline select_outcome run_ready(std::span<operation* const> operations, std::spa
     if (!blocking) return {select_outcome::would_block};
     if (sync::has_passed(deadline)) return {select_outcome::timed_out};
 
-    sync::deadline wake = deadline;
-    for (operation* op : operations) {
-      if (!op->removed) wake = earlier(wake, op->table->ready_at(*op));
-    }
-
     context waiting;
-    std::size_t watched = 0;
-    bool ready = false;
-    for (; watched < order.size() && !ready; ++watched) {
-      operation& op = *operations[order[watched]];
-      if (op.removed) continue;
-      op.entry.owner = &waiting;
-      op.entry.packet = nullptr;
-      op.entry.observer = true;
-      ready = op.table->watch(op);
-    }
-    if (ready) waiting.try_select(selection_aborted);
-    waiting.wait_until(wake);
-    for (std::size_t i = 0; i < watched; ++i) {
-      operation& op = *operations[order[i]];
-      if (!op.removed) op.table->unwatch(op);
-    }
+    const std::size_t visited = register_all(operations, order, waiting, true);
+    waiting.wait_until(wake_time(operations, deadline));
+    unregister_all(operations, order, visited, true);
     // Whatever woke us, look again: readiness is a snapshot, and phase 1 re-checks it.
   }
 }

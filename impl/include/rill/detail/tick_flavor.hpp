@@ -29,6 +29,7 @@
 
 #include "rill/detail/never_flavor.hpp"
 #include "rill/detail/select_operation.hpp"
+#include "rill/detail/timer_channel.hpp"
 #include "rill/detail/sync/sync.hpp"
 #include "rill/errors.hpp"
 
@@ -45,10 +46,8 @@ inline constexpr sync::ordering consume = sync::ordering_site("tick.consume", st
 inline constexpr sync::ordering observe = sync::ordering_site("tick.observe", std::memory_order_relaxed);  // (P2)
 }  // namespace tick_order
 
-class tick_flavor {
+class tick_flavor : public timer_channel<tick_flavor> {
  public:
-  using message_type = sync::clock::time_point;
-  using instant = sync::clock::time_point;
   using rep = sync::clock::duration::rep;
   static constexpr rep never = std::numeric_limits<rep>::max();
 
@@ -85,34 +84,10 @@ class tick_flavor {
     }
   }
 
-  send_result<instant> try_send(instant&& message) { return failed_send(send_errc::disconnected, message); }
-  send_result<instant> send(instant&& message, const sync::deadline&) {
-    return failed_send(send_errc::disconnected, message);
-  }
-
-  [[nodiscard]] std::size_t size() const { return is_recv_ready() ? 1 : 0; }
-  [[nodiscard]] bool is_empty() const { return !is_recv_ready(); }
-  [[nodiscard]] bool is_full() const { return is_recv_ready(); }
-  [[nodiscard]] std::size_t capacity() const noexcept { return 1; }
-  [[nodiscard]] bool is_disconnected() const noexcept { return false; }
-  bool disconnect() noexcept { return false; }  // close() has no effect on a timer
-  void disconnect_receivers() noexcept {}
-
-  bool select_try_recv(select_token&, recv_result<instant>& result) {
-    auto message = try_recv();
-    if (!message) return false;
-    result = message;
-    return true;
-  }
-  bool select_register_recv(waiter&, recv_result<instant>&) { return is_recv_ready(); }
-  void select_unregister_recv(waiter&) {}
-  bool select_accept_recv(waiter&, select_token&, recv_result<instant>&) { return false; }
   bool is_recv_ready() const {
     const rep next = next_.load(tick_order::observe);
     return next != never && sync::now().time_since_epoch().count() >= next;
   }
-  bool watch_recv(waiter&) { return is_recv_ready(); }
-  void unwatch_recv(waiter&) {}
   /// A select waits no longer than this (select_loop.hpp): nothing wakes it when a tick is due.
   sync::deadline recv_ready_at() const {
     const rep next = next_.load(tick_order::observe);
