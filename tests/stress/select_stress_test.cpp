@@ -265,8 +265,8 @@ void run(const channel_set& set, const run_options& options) {
       constexpr int p = statement_producer;
       start.arrive_and_wait();
       for (int s = 0; s < per_producer; ++s) {
-        auto sent = [&, s](int which_case) {
-          return [&, s, which_case](rill::send_result<parcel> result) {
+        auto sent = [](int which_case) {
+          return [which_case](rill::send_result<parcel> result) {
             EXPECT_TRUE(result.has_value());
             return which_case;
           };
