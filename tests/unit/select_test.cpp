@@ -16,9 +16,6 @@
 //
 // The tests whose names start with `go_` mirror tests of Go's runtime and test/chan suites (named
 // in each); crossbeam-channel's tests/golang.rs ports the same ones.
-//
-// Known bugs: a test of a library bug that is still open is skipped (GTEST_SKIP names it); set
-// RILL_RUN_KNOWN_BUGS=1 to run it anyway (the convention of regression_test.cpp).
 #include <rill/rill.hpp>
 
 #include "support/channel_kinds.hpp"
@@ -55,11 +52,6 @@ using rill::select_error;
 // ---------------------------------------------------------------------------------------------
 // Helpers
 // ---------------------------------------------------------------------------------------------
-
-bool run_known_bugs() {
-  const char* text = std::getenv("RILL_RUN_KNOWN_BUGS");
-  return text != nullptr && std::string(text) == "1";
-}
 
 using rill::test::counted;
 
@@ -1093,44 +1085,79 @@ TEST_P(select_test, destroying_the_selector_abandons_its_pending_send) {
   }
 }
 
-TEST(select, known_bug_an_abandoned_send_leaves_a_bounded_channel_full_until_a_receiver_passes_the_hole) {
-  // SPEC R34, R4, R26, R3
-  // R34 releases an abandoned bounded send's slot as a hole that receivers skip; until a receiver
-  // has passed it, the hole is counted as a message: with nothing buffered, a bounded(1) channel
-  // reports size() 1 and full(), try_send fails with `full` and send_for times out. R4 says
-  // try_send MUST succeed when fewer than n messages are buffered, and R26 that size() is the
-  // number of buffered messages and full() is true exactly when n are. (A program that sends
-  // before it receives blocks for good after an abandoned select.) Either the hole must not take
-  // capacity, or R4/R26 need an exception for it.
-  if (!run_known_bugs()) GTEST_SKIP() << "known bug (RILL_RUN_KNOWN_BUGS=1 runs it): a hole takes capacity";
+TEST(select, an_abandoned_send_that_nothing_claimed_past_gives_its_slot_back) {
+  // SPEC R34, R4, R26
+  // With no send claiming after it, an abandoned bounded send's slot is given back: the channel
+  // is exactly as before the selection. (Before the fix, the slot became a hole that counted as
+  // a buffered message until a receiver passed it, so a program that sends before it receives
+  // found bounded(1) full with nothing in it.)
   auto [tx, rx] = rill::bounded<int>(1);
+  for (int round = 0; round < 3; ++round) {  // the same slot, given back and claimed again
+    {
+      rill::selector selection;
+      selection.send(tx);
+      rill::selected_operation chosen = selection.select();
+      EXPECT_EQ(tx.size(), 1u) << "R26: the claimed slot counts while the send is selected";
+    }  // abandoned
+    EXPECT_EQ(tx.size(), 0u) << "R26: nothing is buffered";
+    EXPECT_FALSE(tx.full()) << "R26";
+    auto sent = tx.try_send(round);
+    ASSERT_TRUE(sent.has_value()) << "R4: try_send with room reported " << rill::to_string(sent.error().reason);
+    EXPECT_TRUE(tx.full());
+    EXPECT_EQ(describe(rx.try_recv()), "value " + std::to_string(round));
+  }
+  // Behind a buffered message, on a larger channel.
+  auto [tx3, rx3] = rill::bounded<int>(3);
+  ASSERT_TRUE(tx3.try_send(1).has_value());
   {
     rill::selector selection;
-    selection.send(tx);
+    selection.send(tx3);
     rill::selected_operation chosen = selection.select();
-  }  // abandoned: nothing is buffered
-  EXPECT_EQ(tx.size(), 0u) << "R26: nothing is buffered";
-  EXPECT_FALSE(tx.full()) << "R26";
-  auto sent = tx.try_send(1);
-  EXPECT_TRUE(sent.has_value()) << "R4: try_send with room reported " << (sent ? "" : rill::to_string(sent.error().reason));
-  if (!sent) {
-    EXPECT_EQ(describe(rx.try_recv()), "empty");  // a receiver passes the hole: capacity is back
-    EXPECT_TRUE(tx.try_send(2).has_value());
+    chosen.abandon();
   }
+  EXPECT_EQ(tx3.size(), 1u);
+  ASSERT_TRUE(tx3.try_send(2).has_value());
+  ASSERT_TRUE(tx3.try_send(3).has_value());
+  EXPECT_TRUE(tx3.full()) << "R26: three messages, no hole";
+  for (int expected = 1; expected <= 3; ++expected) EXPECT_EQ(describe(rx3.try_recv()), "value " + std::to_string(expected));
 }
 
-TEST(select, known_bug_releasing_the_last_receiver_while_holding_a_selected_send_deadlocks) {
+TEST(select, an_abandoned_send_that_a_later_send_claimed_past_leaves_a_hole_that_takes_room_until_passed) {
+  // SPEC R34, R4, R26
+  // The documented exception: once a later send has claimed past the abandoned slot, the slot
+  // cannot be given back; it becomes a hole that counts like a send in flight until a receiver
+  // passes it, and is never delivered.
+  auto [tx, rx] = rill::bounded<int>(2);
+  rill::selector selection;
+  selection.send(tx);
+  std::optional<rill::selected_operation> chosen(selection.select());
+  ASSERT_TRUE(tx.try_send(7).has_value()) << "claims the slot after the selected one";
+  chosen->abandon();
+  chosen.reset();
+  EXPECT_EQ(tx.size(), 2u) << "R34: the hole counts until a receiver passes it";
+  EXPECT_TRUE(tx.full());
+  auto refused = tx.try_send(8);
+  ASSERT_FALSE(refused.has_value());
+  EXPECT_EQ(refused.error().reason, rill::send_errc::full);
+  EXPECT_EQ(describe(rx.try_recv()), "value 7") << "R34: the hole is skipped, never delivered";
+  EXPECT_EQ(tx.size(), 0u) << "passing the hole freed its room";
+  ASSERT_TRUE(tx.try_send(8).has_value());
+  ASSERT_TRUE(tx.try_send(9).has_value());
+  EXPECT_EQ(describe(rx.try_recv()), "value 8");
+  EXPECT_EQ(describe(rx.try_recv()), "value 9");
+}
+
+TEST(select, releasing_the_last_receiver_while_holding_a_selected_send_returns_and_the_send_hands_back) {
   // SPEC R34, R11, R19, R33
   // A thread holds a selected, not yet completed send on a bounded channel and releases the
-  // channel's last receiver. The release (R11: destroy what is buffered) waits for the claimed
-  // slot to be written (array_flavor.hpp, discard_all_messages), and only this thread can write
-  // or abandon it: the thread never returns from reset(). R19 lets a release wait only for the
-  // wait-queue locks; R33's "complete promptly" does not help the thread that is stuck.
-  // (Likewise rx.try_recv() on the same thread spins for good behind the claimed slot.)
-  // Observed with a bounded wait; on failure the main thread abandons the operation, which
-  // frees the stuck thread.
-  if (!run_known_bugs()) GTEST_SKIP() << "known bug (RILL_RUN_KNOWN_BUGS=1 runs it): self-deadlock in the last release";
-  auto [tx, rx] = rill::bounded<int>(2);
+  // channel's last receiver. The release destroys the buffered messages without waiting for the
+  // selected slot (only this thread could fill it), and the completion then reports
+  // `disconnected` with the message. Before the fix, reset() waited for that slot for good.
+  // Observed with a bounded wait; on failure the main thread abandons the operation, which frees
+  // the stuck thread.
+  std::atomic<int> deaths{0};
+  auto [tx, rx] = rill::bounded<rill::test::counted>(3);
+  ASSERT_TRUE(tx.try_send(rill::test::counted(&deaths, 1)).has_value());
   auto [done_tx, done_rx] = rill::unbounded<int>();
   rill::selector selection;
   selection.send(tx);
@@ -1138,15 +1165,36 @@ TEST(select, known_bug_releasing_the_last_receiver_while_holding_a_selected_send
   std::latch selected(1);
   std::jthread holder([&] {
     chosen.emplace(selection.select());
+    EXPECT_TRUE(tx.try_send(rill::test::counted(&deaths, 2)).has_value()) << "a message behind the selected slot";
     selected.count_down();
     rx.reset();  // the last receiver
     EXPECT_TRUE(done_tx.send(1).has_value());
   });
   selected.wait();
-  const bool returned = done_rx.recv_for(2s).has_value();
-  EXPECT_TRUE(returned) << "reset() of the last receiver did not return while its own thread holds a selected send";
+  const bool returned = done_rx.recv_for(10s).has_value();
   if (!returned) chosen->abandon();  // frees the holder (it is blocked in reset(), not touching `chosen`)
   holder.join();
+  ASSERT_TRUE(returned) << "reset() of the last receiver did not return while its own thread holds a selected send";
+  EXPECT_EQ(deaths.load(), 2) << "R11: both buffered messages were destroyed";
+  auto handed_back = chosen->send(tx, rill::test::counted(&deaths, 3));
+  ASSERT_FALSE(handed_back.has_value());
+  EXPECT_EQ(handed_back.error().reason, rill::send_errc::disconnected) << "R33";
+  EXPECT_EQ(handed_back.error().message.value, 3) << "R33: the message is handed back";
+}
+
+TEST(select, abandoning_a_selected_send_after_the_last_receiver_went_changes_nothing) {
+  // SPEC R34, R11
+  auto [tx, rx] = rill::bounded<int>(2);
+  rill::selector selection;
+  selection.send(tx);
+  std::optional<rill::selected_operation> chosen(selection.select());
+  rx.reset();
+  chosen->abandon();
+  chosen.reset();
+  EXPECT_TRUE(tx.is_disconnected());
+  auto refused = tx.try_send(1);
+  ASSERT_FALSE(refused.has_value());
+  EXPECT_EQ(refused.error().reason, rill::send_errc::disconnected);
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -1872,23 +1920,22 @@ TEST_P(select_test, go_a_non_blocking_select_never_takes_its_default_while_a_cas
 }
 
 // ---------------------------------------------------------------------------------------------
-// Known bug: a non-blocking selection is a single pass, not a snapshot
+// R30: a non-blocking selection takes its default only at an instant when nothing was ready
 // ---------------------------------------------------------------------------------------------
 
-TEST(select, known_bug_a_non_blocking_select_takes_its_default_although_a_case_was_ready_throughout) {
+TEST(select, a_non_blocking_select_never_takes_its_default_while_some_case_is_ready) {
   // SPEC R30
   // Go runtime TestNonblockSelectRace: c1 holds a message; a select with default over c1 and c2
   // runs while another thread sends on c2 and *then* takes c1's message. At every instant one of
   // the two holds a message, so the default must not run (Go locks every channel of a select;
   // crossbeam's try phase is followed by a registration pass that re-checks each channel).
   //
-  // rill's non-blocking select tries each case once, in order, and reports would_block after one
-  // pass (select_loop.hpp, run_select: `if (!blocking) return would_block` right after phase 1):
-  // it can look at c2 before the send and at c1 after the take. This test makes that
-  // interleaving certain: a biased select looks at c2, then at a rendezvous whose only sender is
-  // a selection (R38: the receive waits for that selection's completion, here an abandonment),
-  // then at c1; while it waits in the middle, the other thread sends on c2 and takes c1.
-  if (!run_known_bugs()) GTEST_SKIP() << "known bug (RILL_RUN_KNOWN_BUGS=1 runs it): single-pass try_select";
+  // A single pass of tries is not enough: it can look at c2 before the send and at c1 after the
+  // take. This test makes that interleaving certain: a biased select looks at c2, then at a
+  // rendezvous whose only sender is a selection (R38: the receive waits for that selection's
+  // completion, here an abandonment), then at c1; while it waits in the middle, the other thread
+  // sends on c2 and takes c1. (This failed before non-blocking selects bracketed their tries with
+  // two readings of every channel, select_loop.hpp, look_once.)
   auto [c1_tx, c1_rx] = rill::bounded<int>(1);
   auto [c2_tx, c2_rx] = rill::bounded<int>(1);
   auto [gate_tx, gate_rx] = rill::bounded<int>(0);
@@ -1920,11 +1967,9 @@ TEST(select, known_bug_a_non_blocking_select_takes_its_default_although_a_case_w
                             << " message(s)";
 }
 
-TEST_P(select_test, known_bug_go_nonblock_select_race_random_interleavings) {
+TEST_P(select_test, go_nonblock_select_race_random_interleavings) {
   // SPEC R30
-  // Go runtime TestNonblockSelectRace as written (random interleavings): the same bug as above;
-  // it trips rarely without the gate, so it is skipped with it.
-  if (!run_known_bugs()) GTEST_SKIP() << "known bug (RILL_RUN_KNOWN_BUGS=1 runs it): single-pass try_select";
+  // Go runtime TestNonblockSelectRace as written (random interleavings).
   if (kind().rendezvous()) GTEST_SKIP() << "Go's test uses buffered channels";
   for (int round = 0; round < 2000; ++round) {
     auto [c1_tx, c1_rx] = kind().make<int>();

@@ -12,6 +12,7 @@
 #include "disconnect_scenarios.hpp"
 #include "handoff_scenarios.hpp"
 #include "query_scenarios.hpp"
+#include "select_claim_scenarios.hpp"
 #include "select_scenarios.hpp"
 
 int main(int argc, char** argv) { return rill::verify::run_registered(argc, argv); }

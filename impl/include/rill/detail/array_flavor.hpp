@@ -19,18 +19,27 @@
 // A slot's stamp says whose turn it is:
 //     stamp == tail       the slot is free for the sender holding that tail value;
 //     stamp == head + 1   the slot holds a message for the receiver holding that head value.
-// A slot can also hold a *hole*: a select claimed it for a send (SPEC R33) and the selected
-// operation was abandoned without a message (R34). The abandoning thread publishes the slot
-// like a message with `hole` set; the receiver that claims it releases it and carries on with
-// the next slot, so a hole is never delivered, and counts in size() only until a receiver has
-// passed it.
+// A select claims a slot for its send when it is selected (SPEC R33) and writes it when the
+// selected operation is completed, which may be much later. Two things can happen meanwhile:
+//   - The operation is abandoned (R34). If no send has claimed past the slot, the abandoning
+//     thread gives it back by moving `tail` back onto it (A3u): the channel is exactly as it was.
+//     Otherwise it publishes the slot like a message with `hole` set; the receiver that claims a
+//     hole releases it and carries on with the next slot, so a hole is never delivered. It
+//     counts in size() and full(), like a message in flight, only until a receiver passes it.
+//   - The last receiver goes (R11) and discards the buffer. It cannot wait for a slot whose
+//     writer may be the very thread releasing the receiver, so a selected slot carries a
+//     `select_claim` word: the completion and the discard each try to move it from `held`, and
+//     exactly one wins. If the discard wins, it skips the slot and the completion hands its
+//     message back with `disconnected`; if the completion wins, it writes the message, which
+//     the discard then destroys.
 // A sender claims a slot by advancing `tail` with a compare-exchange, writes the message, then
 // sets the stamp to tail + 1 (publish). A receiver claims by advancing `head`, moves the message
 // out, then sets the stamp to head + one_lap (release the slot to the sender one lap later).
 //
 // Linearisation points
 // --------------------
-//   send succeeds         the successful compare-exchange on `tail` (A3)
+//   send succeeds         the successful compare-exchange on `tail` (A3); a selected send's
+//                         claim is its linearisation point too, undone by (A3u) if abandoned
 //   send sees full        the load of `head` (A5) showing head + one_lap == tail
 //   send sees disconnect  the load of `tail` (A1) showing mark_bit
 //   recv succeeds         the successful compare-exchange on `head` (A8)
@@ -53,7 +62,10 @@
 //   (A3)/(A8)/(A11) seq_cst claims and disconnect, (A12) seq_cst re-check loads: the X and Y
 //        halves of the waker's store-load pattern (waker.hpp); (A4)/(A10) seq_cst fences of the
 //        full and empty checks (stronger than SPEC needs, see their comments).
-// Model-checking scenarios: verify/relacy/ (array_*).
+//   (A3u) seq_cst give-back of an abandoned selected send's slot: the X of the waker pattern for
+//        blocked senders, like (A3).
+//   (A14) relaxed `hole` flag, carried by (A6) -> (A8a); (A15) relaxed `select_claim` decision.
+// Model-checking scenarios: verify/relacy/ (array_*, select_*).
 #pragma once
 
 #include "rill/detail/context.hpp"
@@ -117,6 +129,16 @@ inline constexpr sync::ordering disconnect = sync::ordering_site("array.disconne
 inline constexpr sync::ordering snapshot = sync::ordering_site("array.snapshot", std::memory_order_seq_cst);  // (A12)
 // (A13) relaxed: the initial head guess of a receive; validated by the compare-exchange (A8).
 inline constexpr sync::ordering head_guess = sync::ordering_site("array.head_guess", std::memory_order_relaxed);  // (A13)
+// (A14) relaxed: a slot's `hole` flag travels with the slot's stamp: it is set before the
+//      publishing store (A6) and read after the claim's acquire of that stamp (A8a); cleared by
+//      the one thread that claimed the slot, before it releases it (A7).
+inline constexpr sync::ordering hole_flag = sync::ordering_site("array.hole_flag", std::memory_order_relaxed);  // (A14)
+// (A15) relaxed: `select_claim` decides one winner between a selected send's completion (or
+//      abandonment) and the last receiver's discard; the atomicity of the read-modify-writes is
+//      all that is needed. No data travels with it: a winning completion publishes its message
+//      with (A6), which the discard acquires with (A8a); a winning discard touches nothing the
+//      completion reads.
+inline constexpr sync::ordering select_claim_word = sync::ordering_site("array.select_claim", std::memory_order_relaxed);  // (A15)
 }  // namespace array_order
 
 template <class T>
@@ -125,12 +147,16 @@ class array_flavor {
   using message_type = T;
 
  private:
+  /// Who finishes a slot claimed by a selected send (see the essay above).
+  enum select_claim_state : unsigned char { claim_none, claim_held, claim_discarded };
+
   struct slot {
     sync::atomic<std::size_t> stamp;
     message_cell<T> message;
-    // Written before the publishing stamp store (A6) and read after the claiming receiver's
-    // acquire (A8a), so it needs no ordering of its own; only abandoned select sends set it.
-    sync::plain<bool> hole{false};
+    // Set only by an abandoned select send; see (A14).
+    sync::atomic<bool> hole{false};
+    // claim_held from a select send's claim until its completion, abandonment or discard.
+    sync::atomic<unsigned char> select_claim{claim_none};
   };
 
   /// A claimed slot: which one, and the stamp to store when done with it.
@@ -149,7 +175,8 @@ class array_flavor {
     slots_ = static_cast<slot*>(memory);
     for (std::size_t i = 0; i < capacity_; ++i) {
       // Slot i is free for the sender that will hold tail == i on lap 0.
-      ::new (static_cast<void*>(&slots_[i])) slot{sync::atomic<std::size_t>(i), {}, sync::plain<bool>(false)};
+      ::new (static_cast<void*>(&slots_[i])) slot{sync::atomic<std::size_t>(i), {}, sync::atomic<bool>(false),
+                                                   sync::atomic<unsigned char>(claim_none)};
     }
   }
 
@@ -289,6 +316,7 @@ class array_flavor {
     token claimed;
     switch (start_send(claimed)) {
       case claim::claimed:
+        claimed.claimed->select_claim.store(claim_held, array_order::select_claim_word);  // (A15)
         committed.pointer = claimed.claimed;
         committed.value = claimed.stamp;
         return true;
@@ -306,12 +334,37 @@ class array_flavor {
   send_result<T> select_write(select_token& committed, T&& message) {
     if (committed.disconnected) return failed_send(send_errc::disconnected, message);
     token claimed{static_cast<slot*>(committed.pointer), static_cast<std::size_t>(committed.value)};
+    // The last receiver's discard skipped this slot: nobody will ever receive from it (R11).
+    if (!take_back_select_claim(*claimed.claimed)) return failed_send(send_errc::disconnected, message);
     return write(claimed, std::move(message));
   }
   void select_abandon_send(select_token& committed) {
     if (committed.disconnected) return;
     auto* claimed = static_cast<slot*>(committed.pointer);
-    claimed->hole.store(true);
+    if (!take_back_select_claim(*claimed)) return;  // discarded: the slot is nobody's any more
+    // Give the slot back if no send claimed past it: the claim's tail value is stamp - 1.
+    const std::size_t claimed_tail = static_cast<std::size_t>(committed.value) - 1;
+    std::size_t expected = advance(claimed_tail);
+    // Moving tail back is the one change of tail that is not an increase; the two counters
+    // around it let readiness() see it (a reading between them is not stable).
+    //
+    // (A3u) seq_cst, sharing (A3)'s site, as do the two counters: giving the slot back makes
+    // room, so it is the X of the waker pattern for senders that blocked meanwhile (they re-check
+    // with (A12) after registering; the notify below is the other half), exactly the role of the
+    // claim (A3). And readiness() reasons about the single total order of these operations with
+    // (A3), (A8) and (A12). The mutation bank weakens them together with (A3), which is killed;
+    // weakened alone, no scenario fails: Relacy's read-modify-writes always read the newest value,
+    // and it cannot check agreement with the seq_cst order (seq_cst_fence_limitation.cpp), so the
+    // argument for this one rests on waker.hpp's.
+    unclaims_started_.fetch_add(1, array_order::claim_tail);
+    const bool given_back =
+        tail_.compare_exchange_strong(expected, claimed_tail, array_order::claim_tail, array_order::tail_guess);  // (A3u)
+    unclaims_finished_.fetch_add(1, array_order::claim_tail);
+    if (given_back) {
+      senders_.notify();
+      return;
+    }
+    claimed->hole.store(true, array_order::hole_flag);                                // (A14)
     claimed->stamp.store(static_cast<std::size_t>(committed.value), array_order::publish);  // (A6)
     receivers_.notify();
   }
@@ -336,6 +389,22 @@ class array_flavor {
   void select_unregister_recv(waiter& entry) { receivers_.unregister(entry); }
   bool select_accept_recv(waiter&, select_token& committed, recv_result<T>& result) {
     return select_try_recv(committed, result);
+  }
+
+  /// Readiness is decided by head and tail. Head only grows; tail only grows except when an
+  /// abandoned select send gives its slot back (A3u), which may be undone by a new claim before a
+  /// second reading, so the reading also carries the count of give-backs started, read *after*
+  /// tail, and of those finished, read *before* it. If a give-back moved tail between two stable
+  /// readings a < b, it finished after a's tail load, hence after a's `finished` load, and so
+  /// either it had started before a's `started` load (then a is unstable) or it started after
+  /// it (then b's `started`, read after b's tail, counts it and the readings differ). All of
+  /// these are seq_cst, so "before" is the single total order of (A3), (A3u), (A8) and (A12).
+  readiness_version readiness() const {
+    const std::size_t finished = unclaims_finished_.load(array_order::snapshot);
+    const std::size_t head = head_.load(array_order::snapshot);
+    const std::size_t tail = tail_.load(array_order::snapshot);
+    const std::size_t started = unclaims_started_.load(array_order::snapshot);
+    return {{head, tail, started, finished}, started == finished};
   }
 
   bool is_send_ready() const { return !is_full() || is_disconnected(); }
@@ -413,10 +482,10 @@ class array_flavor {
       if (head + 1 == stamp) {
         // The slot holds this lap's message: try to claim it.
         if (head_.compare_exchange_weak(head, advance(head), array_order::claim_head, array_order::head_guess)) {
-          if (candidate.hole.load()) {
+          if (candidate.hole.load(array_order::hole_flag)) {  // (A14)
             // An abandoned select send (R34): nothing to receive here; free the slot for the
             // next lap's sender and go on to the next slot.
-            candidate.hole.store(false);
+            candidate.hole.store(false, array_order::hole_flag);  // (A14)
             candidate.stamp.store(head + one_lap_, array_order::slot_release);
             senders_.notify();
             head = head_.load(array_order::head_guess);
@@ -451,6 +520,21 @@ class array_flavor {
     return message;
   }
 
+  /// A selected send's completion or abandonment takes its slot back from claim_held; false if
+  /// the last receiver's discard took it first.
+  static bool take_back_select_claim(slot& claimed) {
+    unsigned char held = claim_held;
+    return claimed.select_claim.compare_exchange_strong(held, claim_none, array_order::select_claim_word,  // (A15)
+                                                        array_order::select_claim_word);
+  }
+
+  /// The discard's side of the same decision: true if it took a selected send's slot.
+  static bool discard_select_claim(slot& claimed) {
+    unsigned char held = claim_held;
+    return claimed.select_claim.compare_exchange_strong(held, claim_discarded, array_order::select_claim_word,  // (A15)
+                                                        array_order::select_claim_word);
+  }
+
   /// Destroys every message between head and tail. Only called when no receiver can exist (the
   /// last one is gone) and no sender can claim (the mark bit is set); waits for senders that
   /// claimed a slot before the mark to finish writing it.
@@ -461,16 +545,23 @@ class array_flavor {
     while (head != tail) {
       slot& current = slots_[head & (mark_bit_ - 1)];
       if (current.stamp.load(array_order::slot_ready) == head + 1) {
-        if (current.hole.load()) {
-          current.hole.store(false);
+        if (current.hole.load(array_order::hole_flag)) {  // (A14)
+          current.hole.store(false, array_order::hole_flag);  // (A14)
         } else {
           current.message.destroy();
         }
         current.stamp.store(head + one_lap_, array_order::slot_release);
         head = advance(head);
         backoff = sync::backoff();
+      } else if (discard_select_claim(current)) {
+        // A selected send holds this slot and may be completed by the thread running this
+        // very discard, later: skip it; its completion finds the claim gone (select_write).
+        head = advance(head);
+        backoff = sync::backoff();
       } else {
-        backoff.snooze();  // a sender claimed this slot before the mark and is writing it
+        // A plain send claimed this slot before the mark and is writing it (a bounded number
+        // of its instructions, R19); or a select send that has not yet marked its claim.
+        backoff.snooze();
       }
     }
     // Shares (A8)'s ordering: nothing claims any more (no receiver is left), and the only later
@@ -481,6 +572,9 @@ class array_flavor {
   alignas(64) sync::atomic<std::size_t> head_{0};
   alignas(64) sync::atomic<std::size_t> tail_{0};
   alignas(64) slot* slots_ = nullptr;
+  // Abandoned select sends that started and finished giving their slot back (see readiness()).
+  sync::atomic<std::size_t> unclaims_started_{0};
+  sync::atomic<std::size_t> unclaims_finished_{0};
   std::size_t capacity_;
   std::size_t mark_bit_;
   std::size_t one_lap_;

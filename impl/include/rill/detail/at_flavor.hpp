@@ -71,6 +71,9 @@ class at_flavor : public timer_channel<at_flavor> {
   }
 
   bool is_recv_ready() const { return !received_.load(at_order::taken) && sync::has_passed(delivery_); }
+  /// Only the clock makes a timer ready, and the select's second look reads the clock itself
+  /// (select_loop.hpp); the reading covers the taking.
+  readiness_version readiness() const { return {{received_.load(at_order::taken) ? 1u : 0u, 0, 0, 0}, true}; }
   /// A select waits no longer than this (select_loop.hpp): nothing wakes it when the time comes.
   sync::deadline recv_ready_at() const {
     if (received_.load(at_order::taken)) return std::nullopt;

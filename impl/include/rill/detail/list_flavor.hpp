@@ -302,6 +302,15 @@ class list_flavor {
     return (tail_.index.load(list_order::snapshot) & mark_bit) != 0;
   }
 
+  /// Head and tail only grow (the mark bit included), so equal readings mean neither moved: a
+  /// receive that found the channel empty in between found it empty throughout. A send is
+  /// always ready.
+  readiness_version readiness() const {
+    const std::size_t head = head_.index.load(list_order::snapshot);
+    const std::size_t tail = tail_.index.load(list_order::snapshot);
+    return {{head, tail, 0, 0}, true};
+  }
+
   /// Marks the channel disconnected and wakes blocked receivers. True if this call did it.
   bool disconnect() {
     const std::size_t tail = tail_.index.fetch_or(mark_bit, list_order::disconnect);

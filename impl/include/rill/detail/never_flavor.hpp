@@ -48,6 +48,7 @@ class never_flavor {
   void select_unregister_recv(waiter&) {}
   bool select_accept_recv(waiter&, select_token&, recv_result<T>&) { return false; }
   bool is_recv_ready() const { return false; }
+  readiness_version readiness() const { return {}; }
   bool watch_recv(waiter&) { return false; }
   void unwatch_recv(waiter&) {}
 };

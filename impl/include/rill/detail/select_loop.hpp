@@ -7,7 +7,9 @@
 //   1. try      Visit the operations in a fresh uniformly random order (biased mode: in the
 //               order they were added) and try each without blocking (select_operation.hpp).
 //               The first success is the selection. A disconnected channel's operation
-//               succeeds too: it is ready to report `disconnected` (R32).
+//               succeeds too: it is ready to report `disconnected` (R32). A non-blocking select
+//               stops here, but only once it has proven an instant at which nothing was ready
+//               (look_once).
 //   2. register Create one context (context.hpp) for this thread and register every operation's
 //               waiter, pointing to it, on its channel's waker. Each registration re-checks its
 //               channel; if one is ready after all, the thread aborts its own context instead
@@ -41,6 +43,7 @@
 #include "rill/detail/sync/sync.hpp"
 
 #include <cstddef>
+#include <optional>
 #include <span>
 #include <utility>
 
@@ -109,19 +112,65 @@ inline void unregister_all(std::span<operation* const> operations, std::span<con
   }
 }
 
-/// The selection loop. `operations` and `order` have the same length; `blocking` false makes it
-/// a single pass of phase 1.
-inline select_outcome run_select(std::span<operation* const> operations, std::span<std::size_t> order,
-                                 const sync::deadline& deadline, bool blocking, select_order mode) {
+/// Phase 1: one try of every operation, in `order`; the index of the one that succeeded.
+inline std::optional<std::size_t> try_each(std::span<operation* const> operations, std::span<const std::size_t> order) {
+  for (const std::size_t index : order) {
+    operation& op = *operations[index];
+    if (op.removed) continue;
+    op.token = {};
+    if (op.table->try_select(op)) return index;
+  }
+  return std::nullopt;
+}
+
+/// A non-blocking select (R30): succeeds, or reports would_block only if there was an instant
+/// during the call at which none of its operations was ready. Trying each operation once is not
+/// enough: each try looks at its channel at a different moment, and a message can move from a
+/// channel not yet tried to one already tried (Go's TestNonblockSelectRace). So the tries are
+/// bracketed by two readings of every channel's readiness version (select_operation.hpp), the
+/// "double collect" of snapshot algorithms: if every operation reads the same stable version
+/// before and after the tries, and the second look (which reads the clock, for timers) finds it
+/// not ready, then nothing became ready between the end of the first collect and the start of
+/// the second, and at every instant of that interval each operation was as its try found it.
+/// Otherwise something changed: try again. This is lock-free, not wait-free: a repeat means
+/// another thread completed an operation on one of these channels.
+/// `attempt(index)` is a try_select (a select) or an is_ready (a readiness wait).
+template <class Attempt>
+select_outcome look_once(std::span<operation* const> operations, std::span<std::size_t> order, select_order mode,
+                         Attempt attempt) {
   for (;;) {
+    for (operation* op : operations) {
+      if (!op->removed) op->seen = op->table->version(*op);
+    }
     choose_order(order, mode);
     for (const std::size_t index : order) {
-      operation& op = *operations[index];
-      if (op.removed) continue;
-      op.token = {};
-      if (op.table->try_select(op)) return {select_outcome::selected, index};
+      if (!operations[index]->removed && attempt(index)) return {select_outcome::selected, index};
     }
-    if (!blocking) return {select_outcome::would_block};
+    bool unchanged = true;
+    for (operation* op : operations) {
+      if (op->removed) continue;
+      if (!op->seen.stable || op->table->is_ready(*op) || op->table->version(*op) != op->seen) {
+        unchanged = false;
+        break;
+      }
+    }
+    if (unchanged) return {select_outcome::would_block};
+  }
+}
+
+/// The selection loop. `operations` and `order` have the same length.
+inline select_outcome run_select(std::span<operation* const> operations, std::span<std::size_t> order,
+                                 const sync::deadline& deadline, bool blocking, select_order mode) {
+  if (!blocking) {
+    return look_once(operations, order, mode, [&](std::size_t index) {
+      operation& op = *operations[index];
+      op.token = {};
+      return op.table->try_select(op);
+    });
+  }
+  for (;;) {
+    choose_order(order, mode);
+    if (auto index = try_each(operations, order)) return {select_outcome::selected, *index};
     if (sync::has_passed(deadline)) return {select_outcome::timed_out};
 
     context waiting;
@@ -143,13 +192,16 @@ inline select_outcome run_select(std::span<operation* const> operations, std::sp
 /// that was ready when looked at.
 inline select_outcome run_ready(std::span<operation* const> operations, std::span<std::size_t> order,
                                 const sync::deadline& deadline, bool blocking, select_order mode) {
+  if (!blocking) {
+    return look_once(operations, order, mode,
+                     [&](std::size_t index) { return operations[index]->table->is_ready(*operations[index]); });
+  }
   for (;;) {
     choose_order(order, mode);
     for (const std::size_t index : order) {
       operation& op = *operations[index];
       if (!op.removed && op.table->is_ready(op)) return {select_outcome::selected, index};
     }
-    if (!blocking) return {select_outcome::would_block};
     if (sync::has_passed(deadline)) return {select_outcome::timed_out};
 
     context waiting;

@@ -21,6 +21,9 @@
 //                offered (buffered flavors retry the claim, which another thread may have won;
 //                the rendezvous flavor waits for its partner's half of the hand-off).
 //   watch        register as an observer only (readiness waits: rill::selector::ready).
+//   version      a reading of the channel state that changes whenever the operation may have
+//                gone from not ready to ready (readiness_version below); a non-blocking select
+//                compares two readings to prove that no operation was ready at one instant.
 //
 // An `operation` lives in the frame of the select statement, or inside the rill::selector that
 // owns it, from before the selection until the operation is completed or abandoned: its waiter
@@ -44,6 +47,17 @@ struct select_token {
   bool disconnected = false;  // the operation is ready because the channel is disconnected
 };
 
+/// A reading of the words that decide a channel's readiness, taken by
+/// `Flavor::readiness()`. Two equal readings taken at times a < b (with `stable` set in
+/// both) mean that no operation on the channel went from not ready to ready between a and b:
+/// each flavor makes that so for its own state (array_flavor.hpp and the others say how).
+struct readiness_version {
+  std::uint64_t words[4] = {0, 0, 0, 0};
+  bool stable = true;  // false: a change is under way, the reading proves nothing
+
+  friend bool operator==(const readiness_version&, const readiness_version&) = default;
+};
+
 struct operation;
 
 struct operation_table {
@@ -57,6 +71,7 @@ struct operation_table {
   void (*unwatch)(operation&);
   sync::deadline (*ready_at)(operation&);  // when a timer becomes ready; no deadline otherwise
   void (*abandon)(operation&);             // send: release what try_select or accept committed
+  readiness_version (*version)(operation&);
 };
 
 struct operation {
@@ -71,6 +86,7 @@ struct operation {
   select_token token;
   waiter entry;
   handoff_packet packet;  // the rendezvous flavor's meeting point for this operation
+  readiness_version seen;  // a non-blocking select's first reading (select_loop.hpp)
   bool removed = false;   // rill::selector::remove
 };
 
@@ -100,6 +116,7 @@ struct flavor_operations {
         }
       },
       [](operation&) {},  // a receive holds nothing of the channel's once it is selected
+      [](operation& op) { return channel(op).readiness(); },
   };
 
   static constexpr operation_table send{
@@ -113,6 +130,7 @@ struct flavor_operations {
       [](operation& op) { channel(op).unwatch_send(op.entry); },
       &no_deadline,
       [](operation& op) { channel(op).select_abandon_send(op.token); },
+      [](operation& op) { return channel(op).readiness(); },
   };
 };
 

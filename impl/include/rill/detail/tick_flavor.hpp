@@ -88,6 +88,11 @@ class tick_flavor : public timer_channel<tick_flavor> {
     const rep next = next_.load(tick_order::observe);
     return next != never && sync::now().time_since_epoch().count() >= next;
   }
+  /// The clock makes a tick due, and the select's second look reads the clock itself
+  /// (select_loop.hpp); the reading covers a receive moving the schedule on.
+  readiness_version readiness() const {
+    return {{static_cast<std::uint64_t>(next_.load(tick_order::observe)), 0, 0, 0}, true};
+  }
   /// A select waits no longer than this (select_loop.hpp): nothing wakes it when a tick is due.
   sync::deadline recv_ready_at() const {
     const rep next = next_.load(tick_order::observe);

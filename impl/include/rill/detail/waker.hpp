@@ -98,8 +98,16 @@ class waiter_list {
 /// protects it.
 class waker {
  public:
-  void register_waiter(waiter& entry) noexcept { waiters_.push_back(entry); }
+  void register_waiter(waiter& entry) noexcept {
+    waiters_.push_back(entry);
+    ++registrations_;
+  }
   void register_observer(waiter& entry) noexcept { observers_.push_back(entry); }
+
+  /// How many waiters have ever been registered: a waiter of another thread is the only way
+  /// for a rendezvous operation to become ready (short of disconnection), so an unchanged count
+  /// means no such operation became ready (zero_flavor.hpp, readiness()).
+  [[nodiscard]] std::uint64_t registrations() const noexcept { return registrations_; }
 
   /// Removes `entry` (a waiter or an observer) if a notifier has not already done so; true if it
   /// was still registered.
@@ -161,6 +169,7 @@ class waker {
  private:
   waiter_list waiters_;
   waiter_list observers_;
+  std::uint64_t registrations_ = 0;
 };
 
 namespace waker_order {

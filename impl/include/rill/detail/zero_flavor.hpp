@@ -236,6 +236,14 @@ class zero_flavor {
   /// the result (or, if it is a select sender whose operation was abandoned, declined).
   bool select_accept_recv(waiter& entry, select_token&, recv_result<T>&) { return entry.packet->wait(); }
 
+  /// Readiness changes only under the mutex: a waiter registers (each side's count) or the
+  /// channel is disconnected. (A waiter chosen by another channel stops counting as ready without
+  /// a change here; only the opposite direction must show.)
+  readiness_version readiness() const {
+    std::lock_guard lock(mutex_);
+    return {{senders_.registrations(), receivers_.registrations(), disconnected_.load() ? 1u : 0u, 0}, true};
+  }
+
   bool is_send_ready() {
     std::lock_guard lock(mutex_);
     return disconnected_.load() || receivers_.has_other_thread();
