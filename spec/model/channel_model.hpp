@@ -48,9 +48,16 @@
 //   - `buffer`, or `waiting_senders` (still in the channel / still held by a parked sender);
 //   - a failed send's result (handed back to the driver) or `returned_to_peers` (handed back to a
 //     parked peer sender when the channel disconnected);
-//   - `destroyed`: discarded by the channel because the last receiver went (R11, KB6).
+//   - `destroyed`: discarded by the channel because the last receiver went (R11, KB6);
+//   - `abandoned_receives`: taken by a selected receive that was then abandoned, and destroyed
+//     as if received and dropped (R34).
 // The model never copies a message into two of these places; model_test.cpp checks that over
 // long random runs.
+//
+// Selection and timers
+// --------------------
+// The second half of this file extends the model to selection (R30-R39) and to the timer
+// receivers (R40-R43), still for one driver thread; see "Selection" below.
 #pragma once
 
 #include <cstddef>
@@ -89,6 +96,8 @@ struct state {
   std::vector<int> peer_received;
   /// Messages handed back to parked peer senders when the channel disconnected under them.
   std::vector<int> returned_to_peers;
+  /// Messages a selected receive took and its abandonment destroyed (R34), in that order.
+  std::vector<int> abandoned_receives;
 
   friend bool operator==(const state&, const state&) = default;
 };
@@ -463,6 +472,193 @@ inline bool valid(const state& channel) {
   return true;
 }
 
+// ---------------------------------------------------------------------------------------------
+// Selection (R30-R39) and timers (R40-R43), as one driver thread sees them
+// ---------------------------------------------------------------------------------------------
+//
+// A selection is a list of operations, each a receive or a send on a channel (the same channel
+// may appear more than once, in either direction, R37), or a receive on a timer. The model says
+// of each operation whether it is ready (R30, R32); a selection must then return an operation
+// that is ready, and may report that nothing is (would_block, timeout, its default or timeout
+// case) only if no operation is certainly ready. The biased mode may not pass over an operation
+// that is certainly ready (R31). A readiness query (R36) answers the same way and changes no
+// state.
+//
+// What the chosen operation does to its channel is a step like the others:
+//   - a selected receive has received when it is returned (R30): its result is the one try_recv
+//     would give; if it is then abandoned, the message is destroyed as if received and dropped
+//     (R34), and the model records it in `abandoned_receives`;
+//   - a selected send, completed with a message, does what try_send would (R33); abandoned, it
+//     changes nothing: nothing is sent, a bounded channel's claimed slot is free again and a
+//     rendezvous peer paired with it goes back to waiting (R34).
+// The step of a selected receive is taken when it is selected; that of a send when it is
+// completed or abandoned. The driver does nothing in between except, possibly, release the
+// channel's last receiver: that release must not wait for the pending send (R34), and the send
+// then completes with `disconnected` and its message back, which is what completed_send says of
+// the state after the release (R33). The model does not describe other operations in between
+// (for example sends that claim slots past a pending bounded send, which R34's holes are about).
+//
+// A rendezvous operation is ready only through a parked peer (or disconnection): the driver
+// never pairs with itself (R35), so a selection with a send and a receive on one rendezvous
+// channel, and nobody else there, has nothing ready.
+//
+// Timers make their messages from the clock, and one thread cannot say when "soon" has come. So
+// a timer's message is due `now` (its time was at or before the timer's creation: a delay of
+// zero or less, a time point in the past, R40), `never` while the test runs (a time that is far
+// away, or too far to represent, R44; never<T>(), R42), or `unknown` (a short positive delay: it
+// may or may not have come at any one look; once seen due, it stays due until received).
+
+/// The direction of one operation of a selection.
+enum class direction { recv, send };
+
+/// Whether an operation is ready. `maybe`: the model cannot tell (a timer whose time is near).
+enum class readiness { no, yes, maybe };
+
+/// R30, R32, R35: a selected receive or send on `channel` is ready. The driver must hold a live
+/// handle of that side (an empty one makes the selection throw, R39).
+inline readiness select_ready(const state& channel, direction dir) {
+  const auto answer = [](bool ready) { return ready ? readiness::yes : readiness::no; };
+  if (dir == direction::recv) {
+    // A buffered message, a parked peer sender, or disconnection (R32; drained first, R10).
+    return answer(!channel.buffer.empty() || !channel.waiting_senders.empty() || recv_disconnected(channel));
+  }
+  if (send_disconnected(channel)) return readiness::yes;  // completes with `disconnected` (R32)
+  switch (kind_of(channel)) {
+    case flavor::zero: return answer(channel.waiting_receivers != 0);  // another thread's receiver (R35)
+    case flavor::array: return answer(channel.buffer.size() < *channel.capacity);
+    case flavor::list: return readiness::yes;
+  }
+  return readiness::no;
+}
+
+/// R30, R32: what a selected receive holds (the message, or `disconnected`), and the channel
+/// afterwards: the steps of try_recv, or none if the receive is not ready.
+inline std::vector<step> selected_recv(const state& channel) {
+  if (select_ready(channel, direction::recv) != readiness::yes) return {};
+  operation call;
+  call.kind = op_kind::try_recv;
+  return detail::receive(channel, call);
+}
+
+/// R33: completing a selected send with `message` does what try_send would (a rendezvous send
+/// hands it to the parked peer receiver the selection paired with; a disconnected channel hands
+/// it back). No steps if the send was not ready.
+inline std::vector<step> completed_send(const state& channel, int message) {
+  if (select_ready(channel, direction::send) != readiness::yes) return {};
+  operation call;
+  call.kind = op_kind::try_send;
+  call.message = message;
+  return detail::send(channel, call);
+}
+
+/// R34: an abandoned send sends nothing and leaves the channel as it was (room, peer receiver).
+inline std::vector<step> abandoned_send(const state& channel) {
+  if (select_ready(channel, direction::send) != readiness::yes) return {};
+  return detail::one({outcome::ok, {}, {}}, channel);
+}
+
+/// R34: an abandoned receive's message is destroyed as if received and dropped. The result is
+/// what the selection had received (the message, or `disconnected`, which destroys nothing).
+inline std::vector<step> abandoned_recv(const state& channel) {
+  std::vector<step> steps = selected_recv(channel);
+  for (step& each : steps) {
+    if (each.result.what == outcome::ok && each.result.message) each.next.abandoned_receives.push_back(*each.result.message);
+  }
+  return steps;
+}
+
+/// When a timer's (next) message is due, as far as a single thread can tell (see above).
+enum class timer_due { now, never, unknown };
+
+/// A timer receiver (rill::after, rill::at, rill::tick) or a never<T>() receiver (R40-R43).
+struct timer_state {
+  /// tick: a message follows every one taken (R41); after / at deliver one (R40).
+  bool periodic = false;
+  timer_due due = timer_due::never;
+  /// tick: when the message after a taken one is due (the class of the period: `unknown` for a
+  /// short one, `never` for one too long to reach or represent, R44).
+  timer_due rearmed = timer_due::never;
+  /// after / at: the one message has been taken; the channel is empty for good (R40).
+  bool received = false;
+  /// 1 for after, at and tick; 0 for never<T>() (R43).
+  std::size_t capacity = 1;
+
+  friend bool operator==(const timer_state&, const timer_state&) = default;
+};
+
+inline timer_state make_timer_once(timer_due due) { return timer_state{false, due, timer_due::never, false, 1}; }
+inline timer_state make_timer_tick(timer_due period) { return timer_state{true, period, period, false, 1}; }
+inline timer_state make_never() { return timer_state{false, timer_due::never, timer_due::never, false, 0}; }
+
+/// R40-R43: a receive from the timer (or a selected receive of it) is ready. Never disconnected.
+inline readiness timer_ready(const timer_state& timer) {
+  if (timer.received) return readiness::no;
+  switch (timer.due) {
+    case timer_due::now: return readiness::yes;
+    case timer_due::never: return readiness::no;
+    case timer_due::unknown: return readiness::maybe;
+  }
+  return readiness::no;
+}
+
+/// One allowed outcome of a try_recv (or a selected receive) on a timer.
+struct timer_step {
+  bool received = false;  // a message was taken; otherwise `empty`
+  timer_state next;
+};
+
+inline std::vector<timer_step> timer_receive(const timer_state& timer) {
+  std::vector<timer_step> steps;
+  const readiness ready = timer_ready(timer);
+  if (ready != readiness::yes) steps.push_back({false, timer});
+  if (ready != readiness::no) {
+    timer_state next = timer;
+    if (timer.periodic) {
+      next.due = timer.rearmed;  // ticks are not queued: the next one is a period away (R41)
+    } else {
+      next.received = true;  // empty forever after (R40)
+    }
+    steps.push_back({true, next});
+  }
+  return steps;
+}
+
+/// The timer after its message was seen due (a readiness query, size() 1): it stays due until
+/// it is received, for time only moves forward.
+inline timer_state seen_due(timer_state timer) {
+  if (timer_ready(timer) == readiness::maybe) timer.due = timer_due::now;
+  return timer;
+}
+
+/// R30, R31: may a selection whose operations have readiness `ready` return operation `chosen`?
+/// (An operation removed from a selector, R39, counts as `no`.)
+inline bool may_select(const std::vector<readiness>& ready, std::size_t chosen, bool biased) {
+  if (chosen >= ready.size() || ready[chosen] == readiness::no) return false;
+  if (biased) {
+    for (std::size_t earlier = 0; earlier < chosen; ++earlier) {
+      if (ready[earlier] == readiness::yes) return false;  // the biased mode takes the first ready one
+    }
+  }
+  return true;
+}
+
+/// R30: may the selection report that nothing is ready (would_block, timeout, default case)?
+inline bool may_find_nothing(const std::vector<readiness>& ready) {
+  for (readiness each : ready) {
+    if (each == readiness::yes) return false;
+  }
+  return true;
+}
+
+/// R30: a blocking selection (select(), ready(), a deadline that is never reached) returns
+/// without another thread's help: some operation is ready, or will be soon.
+inline bool returns_without_help(const std::vector<readiness>& ready) {
+  for (readiness each : ready) {
+    if (each != readiness::no) return true;
+  }
+  return false;
+}
+
 inline std::string_view to_string(outcome what) {
   switch (what) {
     case outcome::ok: return "ok";
@@ -493,6 +689,15 @@ inline std::string_view to_string(op_kind kind) {
     case op_kind::query: return "query";
     case op_kind::peer_send: return "peer_send";
     case op_kind::peer_recv: return "peer_recv";
+  }
+  return "unknown";
+}
+
+inline std::string_view to_string(readiness ready) {
+  switch (ready) {
+    case readiness::no: return "no";
+    case readiness::yes: return "yes";
+    case readiness::maybe: return "maybe";
   }
   return "unknown";
 }

@@ -802,6 +802,131 @@ TEST(channel_model, every_outcome_and_operation_has_a_name) {
 }
 
 // ---------------------------------------------------------------------------------------------
+// Selection and timers (R30-R43)
+// ---------------------------------------------------------------------------------------------
+
+TEST(channel_model, a_buffered_receive_is_ready_with_a_message_or_disconnected) {
+  // SPEC R30, R32, R10
+  for (const state& fresh : buffered_flavors()) {
+    EXPECT_EQ(select_ready(fresh, direction::recv), readiness::no);
+    const state holding = with_buffer(fresh, {7});
+    EXPECT_EQ(select_ready(holding, direction::recv), readiness::yes);
+    state closed = apply(fresh, make_op(op_kind::close), outcome::ok);
+    EXPECT_EQ(select_ready(closed, direction::recv), readiness::yes);
+    state no_sender = apply(fresh, make_op(op_kind::drop_sender), outcome::ok);
+    EXPECT_EQ(select_ready(no_sender, direction::recv), readiness::yes);
+    // The buffered message is selected before disconnection is reported (R10).
+    state drained = apply(holding, make_op(op_kind::close), outcome::ok);
+    const step first = selected_recv(drained).at(0);
+    EXPECT_EQ(first.result, (result{outcome::ok, 7, {}}));
+    EXPECT_EQ(selected_recv(first.next).at(0).result.what, outcome::disconnected);
+  }
+}
+
+TEST(channel_model, a_send_is_ready_with_room_or_disconnected) {
+  // SPEC R30, R32
+  for (const state& fresh : buffered_flavors()) EXPECT_EQ(select_ready(fresh, direction::send), readiness::yes);
+  state full = with_buffer(make_bounded(1), {1});
+  EXPECT_EQ(select_ready(full, direction::send), readiness::no);
+  EXPECT_TRUE(completed_send(full, 2).empty()) << "no steps for an operation that was not ready";
+  state gone = apply(full, make_op(op_kind::drop_receiver), outcome::ok);
+  EXPECT_EQ(select_ready(gone, direction::send), readiness::yes);
+  EXPECT_EQ(completed_send(gone, 2).at(0).result, (result{outcome::disconnected, 2, {}}));
+  state long_list = make_unbounded();
+  for (int message = 0; message < 100; ++message) long_list = with_buffer(long_list, {message});
+  EXPECT_EQ(select_ready(long_list, direction::send), readiness::yes);
+}
+
+TEST(channel_model, a_rendezvous_operation_is_ready_only_through_another_thread_or_disconnection) {
+  // SPEC R35, R32, R18
+  const state fresh = make_bounded(0);
+  EXPECT_EQ(select_ready(fresh, direction::send), readiness::no) << "a selection never pairs with itself";
+  EXPECT_EQ(select_ready(fresh, direction::recv), readiness::no);
+  const state receiver_parked = only(fresh, make_op(op_kind::peer_recv)).next;
+  EXPECT_EQ(select_ready(receiver_parked, direction::send), readiness::yes);
+  EXPECT_EQ(select_ready(receiver_parked, direction::recv), readiness::no);
+  const step handed = completed_send(receiver_parked, 5).at(0);
+  EXPECT_EQ(handed.result.what, outcome::ok);
+  EXPECT_EQ(handed.next.peer_received, std::vector<int>{5});
+  EXPECT_EQ(abandoned_send(receiver_parked).at(0).next, receiver_parked) << "the peer goes back to waiting (R34)";
+  const state sender_parked = only(fresh, make_op(op_kind::peer_send, 9)).next;
+  EXPECT_EQ(select_ready(sender_parked, direction::recv), readiness::yes);
+  EXPECT_EQ(select_ready(sender_parked, direction::send), readiness::no);
+  const state closed = apply(fresh, make_op(op_kind::close), outcome::ok);
+  EXPECT_EQ(select_ready(closed, direction::send), readiness::yes);
+  EXPECT_EQ(select_ready(closed, direction::recv), readiness::yes);
+}
+
+TEST(channel_model, an_abandoned_receive_destroys_its_message_and_an_abandoned_send_changes_nothing) {
+  // SPEC R34
+  for (const state& fresh : buffered_flavors()) {
+    const state holding = with_buffer(fresh, {3});
+    const step dropped = abandoned_recv(holding).at(0);
+    EXPECT_EQ(dropped.result, (result{outcome::ok, 3, {}}));
+    EXPECT_EQ(dropped.next.abandoned_receives, std::vector<int>{3});
+    EXPECT_TRUE(dropped.next.buffer.empty());
+    EXPECT_TRUE(dropped.next.destroyed.empty()) << "destroyed by the abandonment, not by the channel";
+    EXPECT_EQ(abandoned_send(fresh).at(0).next, fresh) << "nothing sent, the room still there";
+    const state closed = apply(fresh, make_op(op_kind::close), outcome::ok);
+    const step nothing = abandoned_recv(closed).at(0);
+    EXPECT_EQ(nothing.result.what, outcome::disconnected);
+    EXPECT_TRUE(nothing.next.abandoned_receives.empty());
+  }
+  const state sender_parked = only(make_bounded(0), make_op(op_kind::peer_send, 9)).next;
+  const step taken = abandoned_recv(sender_parked).at(0);
+  EXPECT_TRUE(taken.next.waiting_senders.empty()) << "the peer's send completed";
+  EXPECT_EQ(taken.next.abandoned_receives, std::vector<int>{9});
+}
+
+TEST(channel_model, a_selection_returns_a_ready_operation_and_finds_nothing_only_if_none_is_certain) {
+  // SPEC R30, R31
+  const std::vector<readiness> ready{readiness::no, readiness::maybe, readiness::yes, readiness::yes};
+  EXPECT_FALSE(may_select(ready, 0, false));
+  EXPECT_TRUE(may_select(ready, 1, false));
+  EXPECT_TRUE(may_select(ready, 3, false));
+  EXPECT_FALSE(may_select(ready, 4, false)) << "no such operation";
+  EXPECT_TRUE(may_select(ready, 1, true)) << "a maybe may be passed over or taken";
+  EXPECT_TRUE(may_select(ready, 2, true));
+  EXPECT_FALSE(may_select(ready, 3, true)) << "the biased mode takes the first certainly ready one";
+  EXPECT_FALSE(may_find_nothing(ready));
+  EXPECT_TRUE(may_find_nothing({readiness::no, readiness::maybe}));
+  EXPECT_TRUE(may_find_nothing({}));
+  EXPECT_TRUE(returns_without_help({readiness::no, readiness::maybe}));
+  EXPECT_FALSE(returns_without_help({readiness::no}));
+  EXPECT_FALSE(returns_without_help({})) << "an empty selection blocks forever";
+}
+
+TEST(channel_model, a_one_shot_timer_delivers_one_message_when_due_and_then_nothing) {
+  // SPEC R40, R43
+  timer_state due = make_timer_once(timer_due::now);
+  EXPECT_EQ(timer_ready(due), readiness::yes);
+  const std::vector<timer_step> steps = timer_receive(due);
+  ASSERT_EQ(steps.size(), 1u);
+  EXPECT_TRUE(steps[0].received);
+  EXPECT_EQ(timer_ready(steps[0].next), readiness::no);
+  EXPECT_FALSE(timer_receive(steps[0].next).at(0).received) << "empty forever after its one message";
+  EXPECT_EQ(timer_ready(make_timer_once(timer_due::never)), readiness::no);
+  const timer_state soon = make_timer_once(timer_due::unknown);
+  EXPECT_EQ(timer_ready(soon), readiness::maybe);
+  EXPECT_EQ(timer_receive(soon).size(), 2u) << "empty, or its message";
+  EXPECT_EQ(timer_ready(seen_due(soon)), readiness::yes) << "once due, due until received";
+}
+
+TEST(channel_model, a_tick_rearms_and_never_is_never_ready) {
+  // SPEC R41, R42, R44
+  const timer_state ticks = make_timer_tick(timer_due::unknown);
+  const timer_step taken = timer_receive(seen_due(ticks)).at(0);
+  EXPECT_TRUE(taken.received);
+  EXPECT_EQ(timer_ready(taken.next), readiness::maybe) << "the next tick is a period away";
+  EXPECT_EQ(timer_ready(make_timer_tick(timer_due::never)), readiness::no);
+  const timer_state off = make_never();
+  EXPECT_EQ(timer_ready(off), readiness::no);
+  EXPECT_EQ(off.capacity, 0u);
+  EXPECT_EQ(seen_due(off), off);
+  EXPECT_EQ(to_string(readiness::maybe), "maybe");
+}
+
+// ---------------------------------------------------------------------------------------------
 // Random walks: invariants and exactly-once accounting (R9, R13, R25)
 // ---------------------------------------------------------------------------------------------
 
@@ -819,6 +944,7 @@ struct ledger {
     all.insert(all.end(), channel.destroyed.begin(), channel.destroyed.end());
     all.insert(all.end(), channel.peer_received.begin(), channel.peer_received.end());
     all.insert(all.end(), channel.returned_to_peers.begin(), channel.returned_to_peers.end());
+    all.insert(all.end(), channel.abandoned_receives.begin(), channel.abandoned_receives.end());
     std::sort(all.begin(), all.end());
     return all;
   }

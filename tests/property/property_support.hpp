@@ -10,7 +10,8 @@
 // Running that line replays the same cases (the seed fixes every property's random stream).
 // RC_PARAMS="max_success=<k>" overrides the number of cases of every property; without it each
 // property uses the count it passes to check_property (printed after each run, see report lines
-// "[property] <name>: <k> cases passed").
+// "[property] <name>: <k> cases passed"). RILL_PROPERTY_TAGS=1 adds, per label of RC_TAG and
+// RC_CLASSIFY, the number of cases in which it appeared: what the generated cases exercised.
 #pragma once
 
 #include <rill/rill.hpp>
@@ -23,10 +24,14 @@
 #include <cstdlib>
 #include <iostream>
 #include <limits>
+#include <map>
 #include <mutex>
+#include <set>
 #include <sstream>
+#include <stdexcept>
 #include <string>
 #include <string_view>
+#include <type_traits>
 #include <utility>
 #include <vector>
 
@@ -123,16 +128,45 @@ void check_property(int cases, int max_size, Testable&& testable) {
   rc::detail::TestMetadata metadata;
   metadata.id = id;
   metadata.description = info->name();
-  const auto result = rc::detail::checkTestable(std::forward<Testable>(testable), metadata, params);
+  // rapidcheck runs the counterexample once more to print it. A failure that depends on how the
+  // threads ran can pass that time, and the report then shows the case with "no exceptions
+  // thrown"; so the message of the last failing run is kept, to be printed in that case.
+  static_assert(std::is_invocable_r_v<void, Testable&>, "check_property takes a property without arguments");
+  std::string last_failure;
+  auto watched = [&testable, &last_failure] {
+    try {
+      testable();
+    } catch (const rc::detail::CaseResult& outcome) {
+      if (outcome.type == rc::detail::CaseResult::Type::Failure) last_failure = outcome.description;
+      throw;
+    } catch (const std::exception& error) {
+      last_failure = std::string("exception: ") + error.what();
+      throw;
+    }
+  };
+  const auto result = rc::detail::checkTestable(watched, metadata, params);
   if (result.template is<rc::detail::SuccessResult>()) {
     const auto success = result.template get<rc::detail::SuccessResult>();
     std::cout << "[property] " << id << ": " << success.numSuccess << " cases passed (seed=" << params.seed
               << ", max_size=" << params.maxSize << ")\n";
     testing::Test::RecordProperty("rapidcheck_cases", success.numSuccess);
+    if (std::getenv("RILL_PROPERTY_TAGS") != nullptr) {
+      // In how many cases each RC_TAG / RC_CLASSIFY label appeared (what the cases exercised).
+      std::map<std::string, int> cases_with;
+      for (const auto& [tags, count] : success.distribution) {
+        for (const std::string& tag : std::set<std::string>(tags.begin(), tags.end())) cases_with[tag] += count;
+      }
+      for (const auto& [tag, count] : cases_with) std::cout << "[property]   " << count << " cases: " << tag << "\n";
+    }
 
   } else {
     std::ostringstream report;
     rc::detail::printResultMessage(result, report);
+    if (report.str().find(last_failure) == std::string::npos) {
+      report << "\nThe case above passed when it was run again to be printed: the failure depends on timing. "
+                "The failing run reported:\n"
+             << last_failure << "\n";
+    }
     FAIL() << report.str() << "\nreplay: RC_PARAMS=\"seed=" << params.seed << "\" " << "<binary> --gtest_filter="
            << info->test_suite_name() << "." << info->name() << "\n";
   }

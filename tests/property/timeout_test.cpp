@@ -1,5 +1,8 @@
 // Timeout properties: every kind of duration and time point, for every timed operation
-// (send_for, send_until, recv_for, recv_until) on every flavor (SPEC R5, R8, R20; KB5, KB26).
+// (send_for, send_until, recv_for, recv_until) on every flavor (SPEC R5, R8, R20; KB5, KB26), for
+// the same operation made through a selection (select_for / select_until of a rill::selector,
+// on_timeout / on_deadline of the select statement; R30, R44), and for the timers after, at and
+// tick (R40, R41, R43, R44).
 //
 // Nothing here passes or fails on timing. The arguments fall in four classes:
 //   try_once  zero, negative, min(), -inf, time points already passed: the call must act as the
@@ -22,10 +25,20 @@
 // The table is small, so every argument is run on every flavor, operation and situation
 // (exhaustive loops, deterministic); a rapidcheck property adds generated durations of several
 // representations.
+//
+// Timers (the last properties) are classified the same way by how far their time is from their
+// creation: due (zero, negative, past, the smallest values: the message is there at once), short
+// (up to 1 ms: a blocking receive waits for it, and it may not come before its time), middle (up
+// to an hour: only "not before its time" is checked, if it comes), far and never (an hour or more,
+// or too far to represent: never ready while the test runs; a computation that overflowed into
+// the past would make it ready at once, KB5). A tick's re-arm is checked on generated schedules
+// near the clock's end through the flavor itself, the only way to reach it without waiting for
+// years.
 #include "property_support.hpp"
 
 #include <chrono>
 #include <cmath>
+#include <cstdint>
 #include <functional>
 #include <latch>
 #include <limits>
@@ -62,6 +75,100 @@ struct timed {
   bool early = false;
 };
 
+/// How a timed call is made: the channel's own send_for / recv_for (_until), a selection of that
+/// one operation with rill::selector::select_for / select_until, or the select statement with
+/// on_timeout / on_deadline (R30, R44). The selections map their outcome onto the channel's
+/// result types: `timeout` when the deadline passed first (a send's message handed back), the
+/// completed operation's result otherwise.
+enum class through { channel, selector, statement };
+constexpr std::array all_throughs{through::channel, through::selector, through::statement};
+
+/// A send with a deadline (a duration or a time point), made `via` one of the three ways.
+template <class Limit>
+rill::send_result<message> timed_send(through via, tx_handle& tx, message m, Limit limit) {
+  constexpr bool is_point = requires { typename Limit::clock; };
+  using failure = rill::send_error<message>;
+  if (via == through::channel) {
+    if constexpr (is_point) {
+      return tx.send_until(std::move(m), limit);
+    } else {
+      return tx.send_for(std::move(m), limit);
+    }
+  }
+  if (via == through::selector) {
+    rill::selector selection;
+    selection.send(tx);
+    auto chosen = [&] {
+      if constexpr (is_point) {
+        return selection.select_until(limit);
+      } else {
+        return selection.select_for(limit);
+      }
+    }();
+    if (!chosen) return std::unexpected(failure{rill::send_errc::timeout, std::move(m)});
+    return chosen->send(tx, std::move(m));
+  }
+  // The statement owns the message from here on; if its case does not run, the message is
+  // destroyed with the statement. It is marked handled so that the ledger does not count it,
+  // and a message of the same value stands for it in the `timeout` result.
+  const int value = m.value;
+  m.handled = true;
+  std::optional<rill::send_result<message>> sent;
+  auto on_sent = [&sent](rill::send_result<message> result) { sent.emplace(std::move(result)); };
+  if constexpr (is_point) {
+    rill::select(rill::on_send(tx, std::move(m), on_sent), rill::on_deadline(limit, [] {}));
+  } else {
+    rill::select(rill::on_send(tx, std::move(m), on_sent), rill::on_timeout(limit, [] {}));
+  }
+  if (sent) return std::move(*sent);
+  return std::unexpected(failure{rill::send_errc::timeout, message(value)});
+}
+
+/// A receive with a deadline, made `via` one of the three ways.
+template <class Limit>
+rill::recv_result<message> timed_recv(through via, rx_handle& rx, Limit limit) {
+  constexpr bool is_point = requires { typename Limit::clock; };
+  if (via == through::channel) {
+    if constexpr (is_point) {
+      return rx.recv_until(limit);
+    } else {
+      return rx.recv_for(limit);
+    }
+  }
+  if (via == through::selector) {
+    rill::selector selection;
+    selection.recv(rx);
+    auto chosen = [&] {
+      if constexpr (is_point) {
+        return selection.select_until(limit);
+      } else {
+        return selection.select_for(limit);
+      }
+    }();
+    if (!chosen) return std::unexpected(rill::recv_error::timeout);
+    return chosen->recv(rx);
+  }
+  std::optional<rill::recv_result<message>> got;
+  auto on_got = [&got](rill::recv_result<message> result) { got.emplace(std::move(result)); };
+  if constexpr (is_point) {
+    rill::select(rill::on_recv(rx, on_got), rill::on_deadline(limit, [] {}));
+  } else {
+    rill::select(rill::on_recv(rx, on_got), rill::on_timeout(limit, [] {}));
+  }
+  if (got) return std::move(*got);
+  return std::unexpected(rill::recv_error::timeout);
+}
+
+std::string spelled(through via, const std::string& form, const std::string& argument) {
+  switch (via) {
+    case through::channel: return form + "(" + argument + ")";
+    case through::selector: return " via rill::selector::select" + form + "(" + argument + ")";
+    case through::statement:
+      return std::string(" via rill::select(..., ") + (form == "_for" ? "on_timeout(" : "on_deadline(") + argument + "))";
+  }
+  return "?";
+}
+
 struct timed_arg {
   std::string text;  // how a call spells it
   kind what = kind::try_once;
@@ -70,21 +177,21 @@ struct timed_arg {
 };
 
 template <class Rep, class Period>
-timed_arg duration_arg(std::string text, kind what, std::chrono::duration<Rep, Period> d) {
+timed_arg duration_arg(through via, std::string text, kind what, std::chrono::duration<Rep, Period> d) {
   const bool measurable = what == kind::short_wait;
   timed_arg arg;
-  arg.text = "_for(" + text + ")";
+  arg.text = spelled(via, "_for", text);
   arg.what = what;
-  arg.send = [d, measurable](tx_handle& tx, message m) {
+  arg.send = [via, d, measurable](tx_handle& tx, message m) {
     const auto start = steady::now();
-    auto result = tx.send_for(std::move(m), d);
+    auto result = timed_send(via, tx, std::move(m), d);
     const bool timed_out = !result && result.error().reason == rill::send_errc::timeout;
     return timed<rill::send_result<message>>{std::move(result),
                                              measurable && timed_out && steady::now() - start < d};
   };
-  arg.recv = [d, measurable](rx_handle& rx) {
+  arg.recv = [via, d, measurable](rx_handle& rx) {
     const auto start = steady::now();
-    auto result = rx.recv_for(d);
+    auto result = timed_recv(via, rx, d);
     const bool timed_out = !result && result.error() == rill::recv_error::timeout;
     return timed<rill::recv_result<message>>{std::move(result), measurable && timed_out && steady::now() - start < d};
   };
@@ -93,26 +200,26 @@ timed_arg duration_arg(std::string text, kind what, std::chrono::duration<Rep, P
 
 /// `make` builds the time point at the moment of the call.
 template <class Make>
-timed_arg time_point_arg(std::string text, kind what, Make make) {
+timed_arg time_point_arg(through via, std::string text, kind what, Make make) {
   using point = decltype(make());
   constexpr bool on_steady = std::is_same_v<typename point::clock, steady>;
   // Early timeouts are measured only where the deadline is on steady_clock (see the header).
   const bool measurable = on_steady && what == kind::short_wait;
   timed_arg arg;
-  arg.text = "_until(" + text + ")";
+  arg.text = spelled(via, "_until", text);
   arg.what = what;
-  arg.send = [make, measurable](tx_handle& tx, message m) {
+  arg.send = [via, make, measurable](tx_handle& tx, message m) {
     const point when = make();
-    auto result = tx.send_until(std::move(m), when);
+    auto result = timed_send(via, tx, std::move(m), when);
     const bool timed_out = !result && result.error().reason == rill::send_errc::timeout;
     bool early = false;
     if constexpr (on_steady) early = measurable && timed_out && steady::now() < when;
     (void)measurable;
     return timed<rill::send_result<message>>{std::move(result), early};
   };
-  arg.recv = [make, measurable](rx_handle& rx) {
+  arg.recv = [via, make, measurable](rx_handle& rx) {
     const point when = make();
-    auto result = rx.recv_until(when);
+    auto result = timed_recv(via, rx, when);
     const bool timed_out = !result && result.error() == rill::recv_error::timeout;
     bool early = false;
     if constexpr (on_steady) early = measurable && timed_out && steady::now() < when;
@@ -122,85 +229,85 @@ timed_arg time_point_arg(std::string text, kind what, Make make) {
   return arg;
 }
 
-std::vector<timed_arg> all_arguments() {
+std::vector<timed_arg> all_arguments(through via) {
   using namespace std::chrono;
   constexpr double inf = std::numeric_limits<double>::infinity();
   std::vector<timed_arg> args;
   // try_once
-  args.push_back(duration_arg("0ns", kind::try_once, 0ns));
-  args.push_back(duration_arg("0s", kind::try_once, 0s));
-  args.push_back(duration_arg("duration<double>{0.0}", kind::try_once, duration<double>{0.0}));
-  args.push_back(duration_arg("-1ns", kind::try_once, -1ns));
-  args.push_back(duration_arg("-5ms", kind::try_once, -5ms));
-  args.push_back(duration_arg("-1h", kind::try_once, -1h));
-  args.push_back(duration_arg("nanoseconds::min()", kind::try_once, nanoseconds::min()));
-  args.push_back(duration_arg("seconds::min()", kind::try_once, seconds::min()));
-  args.push_back(duration_arg("hours::min()", kind::try_once, hours::min()));
-  args.push_back(duration_arg("duration<double>{-0.5}", kind::try_once, duration<double>{-0.5}));
-  args.push_back(duration_arg("duration<double>::min()", kind::try_once, duration<double>::min()));
-  args.push_back(duration_arg("duration<double>{-inf}", kind::try_once, duration<double>{-inf}));
-  args.push_back(duration_arg("duration<float>{-1.0f}", kind::try_once, duration<float>{-1.0f}));
-  args.push_back(duration_arg("duration<int32_t, milli>::min()", kind::try_once, duration<std::int32_t, std::milli>::min()));
-  args.push_back(duration_arg("duration<long double>::min()", kind::try_once, duration<long double>::min()));
-  args.push_back(time_point_arg("steady_clock::now()", kind::try_once, [] { return steady::now(); }));
-  args.push_back(time_point_arg("steady_clock::now() - 1s", kind::try_once, [] { return steady::now() - 1s; }));
-  args.push_back(time_point_arg("steady_clock::time_point::min()", kind::try_once, [] { return steady::time_point::min(); }));
-  args.push_back(time_point_arg("steady_clock::time_point{}", kind::try_once, [] { return steady::time_point{}; }));
-  args.push_back(time_point_arg("system_clock::now() - 1h", kind::try_once, [] { return system_clock::now() - 1h; }));
-  args.push_back(time_point_arg("system_clock::time_point::min()", kind::try_once, [] { return system_clock::time_point::min(); }));
-  args.push_back(time_point_arg("time_point<system_clock, seconds>::min()", kind::try_once,
+  args.push_back(duration_arg(via, "0ns", kind::try_once, 0ns));
+  args.push_back(duration_arg(via, "0s", kind::try_once, 0s));
+  args.push_back(duration_arg(via, "duration<double>{0.0}", kind::try_once, duration<double>{0.0}));
+  args.push_back(duration_arg(via, "-1ns", kind::try_once, -1ns));
+  args.push_back(duration_arg(via, "-5ms", kind::try_once, -5ms));
+  args.push_back(duration_arg(via, "-1h", kind::try_once, -1h));
+  args.push_back(duration_arg(via, "nanoseconds::min()", kind::try_once, nanoseconds::min()));
+  args.push_back(duration_arg(via, "seconds::min()", kind::try_once, seconds::min()));
+  args.push_back(duration_arg(via, "hours::min()", kind::try_once, hours::min()));
+  args.push_back(duration_arg(via, "duration<double>{-0.5}", kind::try_once, duration<double>{-0.5}));
+  args.push_back(duration_arg(via, "duration<double>::min()", kind::try_once, duration<double>::min()));
+  args.push_back(duration_arg(via, "duration<double>{-inf}", kind::try_once, duration<double>{-inf}));
+  args.push_back(duration_arg(via, "duration<float>{-1.0f}", kind::try_once, duration<float>{-1.0f}));
+  args.push_back(duration_arg(via, "duration<int32_t, milli>::min()", kind::try_once, duration<std::int32_t, std::milli>::min()));
+  args.push_back(duration_arg(via, "duration<long double>::min()", kind::try_once, duration<long double>::min()));
+  args.push_back(time_point_arg(via, "steady_clock::now()", kind::try_once, [] { return steady::now(); }));
+  args.push_back(time_point_arg(via, "steady_clock::now() - 1s", kind::try_once, [] { return steady::now() - 1s; }));
+  args.push_back(time_point_arg(via, "steady_clock::time_point::min()", kind::try_once, [] { return steady::time_point::min(); }));
+  args.push_back(time_point_arg(via, "steady_clock::time_point{}", kind::try_once, [] { return steady::time_point{}; }));
+  args.push_back(time_point_arg(via, "system_clock::now() - 1h", kind::try_once, [] { return system_clock::now() - 1h; }));
+  args.push_back(time_point_arg(via, "system_clock::time_point::min()", kind::try_once, [] { return system_clock::time_point::min(); }));
+  args.push_back(time_point_arg(via, "time_point<system_clock, seconds>::min()", kind::try_once,
                                 [] { return time_point<system_clock, seconds>::min(); }));
-  args.push_back(time_point_arg("time_point<system_clock, duration<double>>::min()", kind::try_once,
+  args.push_back(time_point_arg(via, "time_point<system_clock, duration<double>>::min()", kind::try_once,
                                 [] { return time_point<system_clock, duration<double>>::min(); }));
-  args.push_back(time_point_arg("time_point<steady_clock, duration<double>>{now - 1ms}", kind::try_once, [] {
+  args.push_back(time_point_arg(via, "time_point<steady_clock, duration<double>>{now - 1ms}", kind::try_once, [] {
     return time_point_cast<duration<double>>(steady::now() - 1ms);
   }));
   // short
-  args.push_back(duration_arg("1us", kind::short_wait, 1us));
-  args.push_back(duration_arg("100us", kind::short_wait, 100us));
-  args.push_back(duration_arg("1ms", kind::short_wait, 1ms));
-  args.push_back(duration_arg("duration<double>{2e-4}", kind::short_wait, duration<double>{2e-4}));
-  args.push_back(duration_arg("duration<float, milli>{0.5f}", kind::short_wait, duration<float, std::milli>{0.5f}));
-  args.push_back(time_point_arg("steady_clock::now() + 500us", kind::short_wait, [] { return steady::now() + 500us; }));
-  args.push_back(time_point_arg("system_clock::now() + 500us", kind::short_wait, [] { return system_clock::now() + 500us; }));
-  args.push_back(time_point_arg("time_point<steady_clock, duration<double>>{now + 200us}", kind::short_wait, [] {
+  args.push_back(duration_arg(via, "1us", kind::short_wait, 1us));
+  args.push_back(duration_arg(via, "100us", kind::short_wait, 100us));
+  args.push_back(duration_arg(via, "1ms", kind::short_wait, 1ms));
+  args.push_back(duration_arg(via, "duration<double>{2e-4}", kind::short_wait, duration<double>{2e-4}));
+  args.push_back(duration_arg(via, "duration<float, milli>{0.5f}", kind::short_wait, duration<float, std::milli>{0.5f}));
+  args.push_back(time_point_arg(via, "steady_clock::now() + 500us", kind::short_wait, [] { return steady::now() + 500us; }));
+  args.push_back(time_point_arg(via, "system_clock::now() + 500us", kind::short_wait, [] { return system_clock::now() + 500us; }));
+  args.push_back(time_point_arg(via, "time_point<steady_clock, duration<double>>{now + 200us}", kind::short_wait, [] {
     return time_point_cast<duration<double>>(steady::now() + 200us);
   }));
   // far
-  args.push_back(duration_arg("1h", kind::far, 1h));
-  args.push_back(duration_arg("duration<int32_t, milli>::max()", kind::never, duration<std::int32_t, std::milli>::max()));
-  args.push_back(duration_arg("hours{876000}", kind::far, hours{876000}));
-  args.push_back(duration_arg("duration<double>{1e9}", kind::far, duration<double>{1e9}));
-  args.push_back(time_point_arg("steady_clock::now() + 1h", kind::far, [] { return steady::now() + 1h; }));
-  args.push_back(time_point_arg("system_clock::now() + 24h", kind::far, [] { return system_clock::now() + 24h; }));
-  args.push_back(time_point_arg("steady_clock::now() + hours{876000}", kind::far, [] { return steady::now() + hours{876000}; }));
-  args.push_back(time_point_arg("steady_clock::time_point{nanoseconds::max() - 1ns}", kind::far,
+  args.push_back(duration_arg(via, "1h", kind::far, 1h));
+  args.push_back(duration_arg(via, "duration<int32_t, milli>::max()", kind::never, duration<std::int32_t, std::milli>::max()));
+  args.push_back(duration_arg(via, "hours{876000}", kind::far, hours{876000}));
+  args.push_back(duration_arg(via, "duration<double>{1e9}", kind::far, duration<double>{1e9}));
+  args.push_back(time_point_arg(via, "steady_clock::now() + 1h", kind::far, [] { return steady::now() + 1h; }));
+  args.push_back(time_point_arg(via, "system_clock::now() + 24h", kind::far, [] { return system_clock::now() + 24h; }));
+  args.push_back(time_point_arg(via, "steady_clock::now() + hours{876000}", kind::far, [] { return steady::now() + hours{876000}; }));
+  args.push_back(time_point_arg(via, "steady_clock::time_point{nanoseconds::max() - 1ns}", kind::far,
                                 [] { return steady::time_point{nanoseconds::max() - 1ns}; }));
   // never
-  args.push_back(duration_arg("nanoseconds::max()", kind::never, nanoseconds::max()));
-  args.push_back(duration_arg("microseconds::max()", kind::never, microseconds::max()));
-  args.push_back(duration_arg("milliseconds::max()", kind::never, milliseconds::max()));
-  args.push_back(duration_arg("seconds::max()", kind::never, seconds::max()));
-  args.push_back(duration_arg("minutes::max()", kind::never, minutes::max()));
-  args.push_back(duration_arg("hours::max()", kind::never, hours::max()));
-  args.push_back(duration_arg("days::max()", kind::never, days::max()));
-  args.push_back(duration_arg("years::max()", kind::never, years::max()));
-  args.push_back(duration_arg("duration<double>::max()", kind::never, duration<double>::max()));
-  args.push_back(duration_arg("duration<float>::max()", kind::never, duration<float>::max()));
-  args.push_back(duration_arg("duration<long double>::max()", kind::never, duration<long double>::max()));
-  args.push_back(duration_arg("duration<double>{+inf}", kind::never, duration<double>{inf}));
-  args.push_back(duration_arg("duration<uint64_t, nano>::max()", kind::never, duration<std::uint64_t, std::nano>::max()));
-  args.push_back(duration_arg("nanoseconds::max() - 1ns", kind::never, nanoseconds::max() - 1ns));
-  args.push_back(duration_arg("seconds{seconds::max().count() / 2}", kind::never, seconds{seconds::max().count() / 2}));
-  args.push_back(time_point_arg("steady_clock::time_point::max()", kind::never, [] { return steady::time_point::max(); }));
-  args.push_back(time_point_arg("system_clock::time_point::max()", kind::never, [] { return system_clock::time_point::max(); }));
-  args.push_back(time_point_arg("time_point<steady_clock, seconds>::max()", kind::never,
+  args.push_back(duration_arg(via, "nanoseconds::max()", kind::never, nanoseconds::max()));
+  args.push_back(duration_arg(via, "microseconds::max()", kind::never, microseconds::max()));
+  args.push_back(duration_arg(via, "milliseconds::max()", kind::never, milliseconds::max()));
+  args.push_back(duration_arg(via, "seconds::max()", kind::never, seconds::max()));
+  args.push_back(duration_arg(via, "minutes::max()", kind::never, minutes::max()));
+  args.push_back(duration_arg(via, "hours::max()", kind::never, hours::max()));
+  args.push_back(duration_arg(via, "days::max()", kind::never, days::max()));
+  args.push_back(duration_arg(via, "years::max()", kind::never, years::max()));
+  args.push_back(duration_arg(via, "duration<double>::max()", kind::never, duration<double>::max()));
+  args.push_back(duration_arg(via, "duration<float>::max()", kind::never, duration<float>::max()));
+  args.push_back(duration_arg(via, "duration<long double>::max()", kind::never, duration<long double>::max()));
+  args.push_back(duration_arg(via, "duration<double>{+inf}", kind::never, duration<double>{inf}));
+  args.push_back(duration_arg(via, "duration<uint64_t, nano>::max()", kind::never, duration<std::uint64_t, std::nano>::max()));
+  args.push_back(duration_arg(via, "nanoseconds::max() - 1ns", kind::never, nanoseconds::max() - 1ns));
+  args.push_back(duration_arg(via, "seconds{seconds::max().count() / 2}", kind::never, seconds{seconds::max().count() / 2}));
+  args.push_back(time_point_arg(via, "steady_clock::time_point::max()", kind::never, [] { return steady::time_point::max(); }));
+  args.push_back(time_point_arg(via, "system_clock::time_point::max()", kind::never, [] { return system_clock::time_point::max(); }));
+  args.push_back(time_point_arg(via, "time_point<steady_clock, seconds>::max()", kind::never,
                                 [] { return time_point<steady, seconds>::max(); }));
-  args.push_back(time_point_arg("time_point<system_clock, hours>::max()", kind::never,
+  args.push_back(time_point_arg(via, "time_point<system_clock, hours>::max()", kind::never,
                                 [] { return time_point<system_clock, hours>::max(); }));
-  args.push_back(time_point_arg("time_point<system_clock, duration<double>>::max()", kind::never,
+  args.push_back(time_point_arg(via, "time_point<system_clock, duration<double>>::max()", kind::never,
                                 [] { return time_point<system_clock, duration<double>>::max(); }));
-  args.push_back(time_point_arg("time_point<steady_clock, duration<double>>::max()", kind::never,
+  args.push_back(time_point_arg(via, "time_point<steady_clock, duration<double>>::max()", kind::never,
                                 [] { return time_point<steady, duration<double>>::max(); }));
   return args;
 }
@@ -412,9 +519,10 @@ class timeouts : public testing::Test {
   }
 };
 
-TEST_F(timeouts, every_argument_on_every_timed_operation_and_flavor) {
-  // SPEC R5, R8, R9, R20 (KB5, KB26)
-  const auto args = all_arguments();
+/// Every argument of the table, made `via` one way, on every flavor, in both directions and
+/// every situation. Returns the number of scenarios run (stops at the first failure).
+std::size_t every_argument(through via) {
+  const auto args = all_arguments(via);
   std::size_t calls = 0;
   for (const flavor& f : flavors) {
     for (const timed_arg& arg : args) {
@@ -430,20 +538,38 @@ TEST_F(timeouts, every_argument_on_every_timed_operation_and_flavor) {
         }
         disconnected(f, arg, sending, where);
         calls += 4;
-        if (HasFatalFailure() || HasNonfatalFailure()) return;
+        if (testing::Test::HasFatalFailure() || testing::Test::HasNonfatalFailure()) return calls;
       }
     }
   }
-  std::cout << "[property] timeouts: " << args.size() << " arguments x " << flavors.size()
-            << " flavors x 2 directions, " << calls << " scenarios\n";
+  std::cout << "[property] timeouts" << (via == through::channel ? "" : via == through::selector ? " (selector)" : " (statement)")
+            << ": " << args.size() << " arguments x " << flavors.size() << " flavors x 2 directions, " << calls
+            << " scenarios\n";
+  return calls;
+}
+
+TEST_F(timeouts, every_argument_on_every_timed_operation_and_flavor) {
+  // SPEC R5, R8, R9, R20 (KB5, KB26)
+  every_argument(through::channel);
+}
+
+TEST_F(timeouts, every_argument_on_every_timed_selection_and_flavor) {
+  // SPEC R30, R32, R44, R20, R9 (KB5)
+  // select_for / select_until of one operation, and the statement's on_timeout / on_deadline:
+  // a ready operation is selected whatever the deadline, a deadline that is never reached never
+  // reports timeout, and a disconnected operation is ready.
+  every_argument(through::selector);
+  if (HasFatalFailure() || HasNonfatalFailure()) return;
+  every_argument(through::statement);
 }
 
 TEST(timeout_property, generated_durations_of_any_representation_behave_by_their_class) {
-  // SPEC R5, R8, R20 (KB5)
+  // SPEC R5, R8, R20, R30, R44 (KB5)
   rill_property::check_property(rill_property::under_tsan() ? 100 : 300, 100, [] {
     rill_property::reset_accounting();
     const auto& f = flavors[static_cast<std::size_t>(*rc::gen::inRange(0, static_cast<int>(flavors.size())))];
     const bool sending = *rc::gen::arbitrary<bool>();
+    const through via = *rc::gen::elementOf(all_throughs);
     const int representation = *rc::gen::inRange(0, 4);
     // Arbitrary 64-bit counts cover zero, negatives, small and huge values, and the extremes.
     const auto count = *rc::gen::oneOf(rc::gen::arbitrary<std::int64_t>(),
@@ -463,24 +589,24 @@ TEST(timeout_property, generated_durations_of_any_representation_behave_by_their
     switch (representation) {
       case 0: {
         const std::chrono::nanoseconds d{count};
-        arg = duration_arg(std::to_string(count) + "ns", classify(std::chrono::duration<long double>(d).count()), d);
+        arg = duration_arg(via, std::to_string(count) + "ns", classify(std::chrono::duration<long double>(d).count()), d);
         break;
       }
       case 1: {
         const std::chrono::duration<std::int32_t, std::milli> d{static_cast<std::int32_t>(count)};
-        arg = duration_arg("duration<int32_t, milli>{" + std::to_string(d.count()) + "}",
+        arg = duration_arg(via, "duration<int32_t, milli>{" + std::to_string(d.count()) + "}",
                            classify(std::chrono::duration<long double>(d).count()), d);
         break;
       }
       case 2: {
         const std::chrono::duration<double> d{static_cast<double>(count) * 1e-9};
-        arg = duration_arg("duration<double>{" + std::to_string(d.count()) + "}",
+        arg = duration_arg(via, "duration<double>{" + std::to_string(d.count()) + "}",
                            classify(std::chrono::duration<long double>(d).count()), d);
         break;
       }
       default: {
         const std::chrono::seconds d{count};
-        arg = duration_arg(std::to_string(count) + "s", classify(std::chrono::duration<long double>(d).count()), d);
+        arg = duration_arg(via, std::to_string(count) + "s", classify(std::chrono::duration<long double>(d).count()), d);
         break;
       }
     }
@@ -500,6 +626,379 @@ TEST(timeout_property, generated_durations_of_any_representation_behave_by_their
     RC_ASSERT(!failed());
     RC_ASSERT(message::live.load() == 0L);
     RC_ASSERT(rill_property::destruction_ledger::instance().take().empty());
+  });
+}
+
+// ---------------------------------------------------------------------------------------------
+// Timers: after, at, tick (R40, R41, R43, R44; KB5)
+// ---------------------------------------------------------------------------------------------
+
+enum class timer_class { due, short_wait, middle, far, invalid };
+
+const char* name_of(timer_class what) {
+  switch (what) {
+    case timer_class::due: return "due";
+    case timer_class::short_wait: return "short";
+    case timer_class::middle: return "middle";
+    case timer_class::far: return "far or never";
+    case timer_class::invalid: return "invalid period";
+  }
+  return "?";
+}
+
+/// One generated timer: how it is made, and what its argument promises.
+struct timer_case {
+  std::string maker;  // after, tick, at, at (converted)
+  std::string text;
+  std::function<rill::receiver<rill::instant>()> make;
+  /// Seconds from the moment just before the timer is made to its (first) message, given the
+  /// two clocks read at that moment; +inf for "never".
+  std::function<long double(rill::instant, system_clock::time_point)> left;
+  bool periodic = false;
+  bool invalid = false;                  // tick with a period that is not positive (R41)
+  bool converted = false;                // a time point of another clock, converted once (R20)
+  std::optional<rill::instant> exact;    // at(t), t of the timer clock's own type: the message is t
+  rill::instant::duration not_before{};  // after(d) / tick(p), d or p positive: no message before
+                                         // creation + this (d, p truncated to the clock)
+  rill::instant::duration step{};        // tick: messages are a whole number of these apart
+};
+
+long double seconds_of(auto duration) { return std::chrono::duration<long double>(duration).count(); }
+
+timer_class class_of(const timer_case& timer, long double left) {
+  if (timer.invalid) return timer_class::invalid;
+  // A time point of another clock is converted once, when the timer is made (R20); that clock
+  // may be stepped meanwhile, so a second's margin separates "due" from "short".
+  if (!(left > (timer.converted ? -1.0L : 0.0L))) return timer_class::due;
+  if (left <= 1e-3L && !(timer.converted && left <= 0)) return timer_class::short_wait;
+  if (left < 3600.0L) return timer_class::middle;
+  return timer_class::far;
+}
+
+/// A uniform integer in [min, max) whatever the generation size (rapidcheck's inRange narrows its
+/// range at small sizes); it still shrinks towards `min`.
+int uniform(int min, int max) { return *rc::gen::resize(100, rc::gen::inRange(min, max)); }
+
+/// A count of ticks: arbitrary 64-bit values, the extremes, a few milliseconds either way, or up
+/// to a millisecond (in nanoseconds: the short class). Sizes are fixed so that large values come
+/// in every case, not only in the last ones.
+std::int64_t generated_count() {
+  constexpr auto max = std::numeric_limits<std::int64_t>::max();
+  constexpr auto min = std::numeric_limits<std::int64_t>::min();
+  return *rc::gen::oneOf(rc::gen::resize(100, rc::gen::arbitrary<std::int64_t>()),
+                         rc::gen::element(max, min, max - 1, min + 1, std::int64_t{0}, std::int64_t{-1}, std::int64_t{1}),
+                         rc::gen::resize(100, rc::gen::inRange<std::int64_t>(-2'000'000, 2'000'001)),
+                         rc::gen::resize(100, rc::gen::inRange<std::int64_t>(1, 1'000'001)));
+}
+
+/// A delay (after) or a period (tick) of a generated representation.
+template <class Use>
+void with_generated_duration(Use use) {
+  using namespace std::chrono;
+  const std::int64_t count = generated_count();
+  switch (uniform(0, 6)) {
+    case 0: return use(nanoseconds{count}, std::to_string(count) + "ns");
+    case 1: return use(microseconds{count}, std::to_string(count) + "us");
+    case 2: {
+      const duration<std::int32_t, std::milli> d{static_cast<std::int32_t>(count)};
+      return use(d, "duration<int32_t, milli>{" + std::to_string(d.count()) + "}");
+    }
+    case 3: return use(seconds{count}, std::to_string(count) + "s");
+    case 4: {
+      const duration<double> d{static_cast<double>(count) * 1e-9};
+      return use(d, "duration<double>{" + std::to_string(d.count()) + "}");
+    }
+    default: {
+      constexpr double inf = std::numeric_limits<double>::infinity();
+      const double seconds = *rc::gen::element(inf, -inf, std::numeric_limits<double>::max(),
+                                               std::numeric_limits<double>::lowest(),
+                                               std::numeric_limits<double>::min(), -std::numeric_limits<double>::min());
+      std::ostringstream text;
+      text << "duration<double>{" << seconds << "}";
+      return use(duration<double>{seconds}, text.str());
+    }
+  }
+}
+
+timer_case generated_timer() {
+  using namespace std::chrono;
+  timer_case timer;
+  const int maker = uniform(0, 3);
+  if (maker < 2) {
+    // after(d) or tick(p).
+    with_generated_duration([&](auto d, const std::string& text) {
+      const long double seconds = seconds_of(d);
+      timer.left = [seconds](rill::instant, system_clock::time_point) { return seconds; };
+      if (d > decltype(d)::zero() && seconds < 3600.0L) {
+        timer.not_before = duration_cast<rill::instant::duration>(d);
+        timer.step = ceil<rill::instant::duration>(d);
+      }
+      if (maker == 0) {
+        timer.maker = "after";
+        timer.text = "rill::after(" + text + ")";
+        timer.make = [d] { return rill::after(d); };
+      } else {
+        timer.maker = "tick";
+        timer.text = "rill::tick(" + text + ")";
+        timer.periodic = true;
+        timer.invalid = !(d > decltype(d)::zero());
+        timer.make = [d] { return rill::tick(d); };
+      }
+    });
+    return timer;
+  }
+  // at(t), for time points of several clocks and types, absolute or relative to now.
+  const std::int64_t count = generated_count();
+  timer.maker = "at";
+  const auto steady_left = [](auto when) {
+    return [when](rill::instant before, system_clock::time_point) {
+      return seconds_of(when.time_since_epoch()) - seconds_of(before.time_since_epoch());
+    };
+  };
+  const auto system_left = [](auto when) {
+    return [when](rill::instant, system_clock::time_point before) {
+      return seconds_of(when.time_since_epoch()) - seconds_of(before.time_since_epoch());
+    };
+  };
+  switch (uniform(0, 6)) {
+    case 0: {  // the timer clock's own type: the message is exactly t (R40)
+      const rill::instant when{nanoseconds{count}};
+      timer.text = "rill::at(instant{" + std::to_string(count) + "ns})";
+      timer.make = [when] { return rill::at(when); };
+      timer.left = steady_left(when);
+      timer.exact = when;
+      break;
+    }
+    case 1: {  // near now (the short class and around it)
+      const rill::instant when =
+          rill::timer_clock::now() + nanoseconds{*rc::gen::resize(100, rc::gen::inRange<std::int64_t>(-2'000'000, 2'000'001))};
+      timer.text = "rill::at(instant{" + std::to_string(when.time_since_epoch().count()) + "ns}) (near now)";
+      timer.make = [when] { return rill::at(when); };
+      timer.left = steady_left(when);
+      timer.exact = when;
+      break;
+    }
+    case 2: {
+      const rill::instant when = *rc::gen::element(rill::instant::min(), rill::instant::max(), rill::instant{},
+                                                   rill::instant::max() - 1ns, rill::instant::min() + 1ns);
+      timer.text = "rill::at(instant{" + std::to_string(when.time_since_epoch().count()) + "ns})";
+      timer.make = [when] { return rill::at(when); };
+      timer.left = steady_left(when);
+      if (when != rill::instant::max()) timer.exact = when;
+      break;
+    }
+    case 3: {  // absolute, or a few milliseconds from now
+      const bool near = uniform(0, 2) == 1;
+      const system_clock::time_point when =
+          near ? system_clock::now() + nanoseconds{*rc::gen::resize(100, rc::gen::inRange<std::int64_t>(-2'000'000, 2'000'001))}
+               : system_clock::time_point{system_clock::duration{count}};
+      timer.text = "rill::at(system_clock::time_point{" + std::to_string(when.time_since_epoch().count()) + "})" +
+                   (near ? " (near now)" : "");
+      timer.make = [when] { return rill::at(when); };
+      timer.left = system_left(when);
+      timer.converted = true;
+      timer.maker = "at (converted)";
+      break;
+    }
+    case 4: {
+      const time_point<steady, seconds> when{seconds{count}};
+      timer.text = "rill::at(time_point<steady_clock, seconds>{" + std::to_string(count) + "s})";
+      timer.make = [when] { return rill::at(when); };
+      timer.left = steady_left(when);
+      timer.converted = true;  // another duration type: converted as another clock's would be
+      timer.maker = "at (converted)";
+      break;
+    }
+    default: {
+      constexpr double inf = std::numeric_limits<double>::infinity();
+      const double seconds_since_epoch =
+          *rc::gen::element(inf, -inf, std::numeric_limits<double>::max(), std::numeric_limits<double>::lowest(),
+                            static_cast<double>(count) * 1e-9);
+      const time_point<system_clock, duration<double>> when{duration<double>{seconds_since_epoch}};
+      std::ostringstream text;
+      text << "rill::at(time_point<system_clock, duration<double>>{" << seconds_since_epoch << "s})";
+      timer.text = text.str();
+      timer.make = [when] { return rill::at(when); };
+      timer.left = system_left(when);
+      timer.converted = true;
+      timer.maker = "at (converted)";
+      break;
+    }
+  }
+  return timer;
+}
+
+/// R40, R41: a message's time has passed when it is received, and is not before its time.
+void check_message(const timer_case& timer, rill::instant got, rill::instant before, const std::string& where) {
+  const rill::instant now = rill::timer_clock::now();
+  if (got > now) RC_FAIL(where + ": a message time later than its receive: delivered early (R40)");
+  if (timer.exact && got != *timer.exact) RC_FAIL(where + ": the message is not the time point it was made for (R40)");
+  if (timer.not_before > rill::instant::duration::zero() && got < before + timer.not_before) {
+    RC_FAIL(where + ": a message earlier than its delay or period from the timer's creation (R40, R41)");
+  }
+}
+
+TEST(timer_property, generated_delays_periods_and_time_points_saturate_and_never_overflow) {
+  // SPEC R40, R41, R43, R44, R20 (KB5)
+  rill_property::check_property(rill_property::under_tsan() ? 500 : 1000, 100, [] {
+    const timer_case timer = generated_timer();
+    const int receive_via = uniform(0, 3);  // try_recv / a selector / the statement
+    const rill::instant before = rill::timer_clock::now();
+    const system_clock::time_point before_system = system_clock::now();
+    const timer_class what = class_of(timer, timer.left(before, before_system));
+    RC_LOG() << timer.text << " [" << name_of(what) << "]";
+    RC_CLASSIFY(true, timer.maker + ": " + name_of(what));
+    const std::string where = timer.text + " [" + name_of(what) + "]";
+
+    if (what == timer_class::invalid) {
+      bool thrown = false;
+      try {
+        (void)timer.make();
+      } catch (const std::invalid_argument&) {
+        thrown = true;
+      }
+      if (!thrown) RC_FAIL(where + ": a period that is not positive was accepted (R41)");
+      return;
+    }
+    rill::receiver<rill::instant> rx = timer.make();
+    // R43: an ordinary receiver with one message at most, no senders, never disconnected.
+    RC_ASSERT(rx.capacity() == std::optional<std::size_t>(1));
+    RC_ASSERT(rx.sender_count() == 0u);
+    rx.close();  // no effect on a timer
+    RC_ASSERT(!rx.is_disconnected());
+
+    // A receive that does not wait: try_recv, a selector's try_select, or the statement with
+    // on_default (R30, R43).
+    const auto receive_now = [&]() -> std::optional<rill::instant> {
+      if (receive_via == 0) {
+        auto got = rx.try_recv();
+        if (!got && got.error() != rill::recv_error::empty) RC_FAIL(where + ": try_recv reported disconnected (R43)");
+        return got ? std::optional<rill::instant>(*got) : std::nullopt;
+      }
+      if (receive_via == 1) {
+        rill::selector selection;
+        selection.recv(rx);
+        auto chosen = selection.try_select();
+        if (!chosen) return std::nullopt;
+        auto got = chosen->recv(rx);
+        if (!got) RC_FAIL(where + ": a selected timer receive had no message (R30)");
+        return *got;
+      }
+      std::optional<rill::instant> got;
+      rill::select(rill::on_recv(rx,
+                                 [&](rill::recv_result<rill::instant> message) {
+                                   if (!message) RC_FAIL(where + ": a timer case ran without a message (R30)");
+                                   got = *message;
+                                 }),
+                   rill::on_default([] {}));
+      return got;
+    };
+
+    switch (what) {
+      case timer_class::due: {
+        // Due at once (R40, R44): ready, and received by the first receive; then nothing.
+        rill::selector readiness;
+        readiness.recv(rx);
+        if (readiness.try_ready() != std::expected<std::size_t, rill::select_error>(0)) {
+          RC_FAIL(where + ": not ready at once (R40, R43)");
+        }
+        const auto got = receive_now();
+        if (!got) RC_FAIL(where + ": a due message was not received by a non-blocking receive (R40, R44)");
+        check_message(timer, *got, before, where);
+        if (!timer.periodic && rx.try_recv().has_value()) RC_FAIL(where + ": a second message (R40)");
+        break;
+      }
+      case timer_class::short_wait: {
+        // A blocking receive gets it, not before its time (R40, R41).
+        auto first = rx.recv();
+        if (!first) RC_FAIL(where + ": recv() reported " + std::string(rill::to_string(first.error())));
+        check_message(timer, *first, before, where);
+        if (timer.periodic) {
+          auto second = rx.recv();
+          if (!second) RC_FAIL(where + ": the second tick: recv() reported " + std::string(rill::to_string(second.error())));
+          check_message(timer, *second, before, where + " (second tick)");
+          if (*second <= *first) RC_FAIL(where + ": the second tick is not after the first (R41)");
+          if ((*second - *first) % timer.step != rill::instant::duration::zero()) {
+            RC_FAIL(where + ": the ticks are not a whole number of periods apart (R41)");
+          }
+        } else if (rx.try_recv().has_value()) {
+          RC_FAIL(where + ": a second message (R40)");
+        }
+        break;
+      }
+      case timer_class::middle: {
+        // Nothing about when; only that a message, if there is one, is not early.
+        if (const auto got = receive_now()) check_message(timer, *got, before, where);
+        break;
+      }
+      case timer_class::far: {
+        // An hour or more away, or never: not ready now, whatever the way of asking. A deadline
+        // computed with an overflow would lie in the past and make it ready at once (KB5).
+        if (rx.size() != 0u || !rx.empty()) RC_FAIL(where + ": size() / empty() report a message (R43, R44)");
+        rill::selector readiness;
+        readiness.recv(rx);
+        if (readiness.try_ready().has_value()) RC_FAIL(where + ": ready at once (R44, KB5)");
+        if (receive_now()) RC_FAIL(where + ": received at once (R44, KB5)");
+        const bool timed_out = rill::select(rill::on_recv(rx, [](rill::recv_result<rill::instant>) { return false; }),
+                                            rill::on_timeout(0ns, [] { return true; }));
+        if (!timed_out) RC_FAIL(where + ": a select with on_timeout(0ns) received from it (R44, KB5)");
+        if (rx.recv_for(0ns).error() != rill::recv_error::timeout) RC_FAIL(where + ": recv_for(0ns) (R44)");
+        break;
+      }
+      case timer_class::invalid: break;
+    }
+  });
+}
+
+TEST(timer_property, re_arming_a_tick_near_the_end_of_the_clock_saturates) {
+  // SPEC R41, R44 (KB5)
+  // The re-arm after a tick is taken, on generated schedules whose next tick falls just before,
+  // at or past the largest time the clock can represent. It can only be reached through the
+  // flavor itself: through rill::tick the first tick of such a schedule is centuries away.
+  using clock = rill::detail::sync::clock;
+  using rep = clock::duration::rep;
+  rill_property::check_property(rill_property::under_tsan() ? 150 : 400, 100, [] {
+    constexpr rep max = std::numeric_limits<rep>::max();
+    const clock::time_point now = clock::now();
+    // The first tick is due: `behind` before now (up to ten seconds).
+    const rep behind = *rc::gen::oneOf(rc::gen::inRange<rep>(0, 10'000'000'000),
+                                      rc::gen::element(rep{0}, rep{1}, rep{999'999}));
+    const clock::time_point first = now - clock::duration(behind);
+    const rep room = max - first.time_since_epoch().count();  // from the first tick to the clock's end
+    const rep period = *rc::gen::oneOf(
+        rc::gen::element(room - 1, room, room + (room < max ? 1 : 0), room / 2, room / 2 + 1, room / 3 + 1, max,
+                         max - 1, max / 2, rep{1}),
+        rc::gen::inRange<rep>(1, max), rc::gen::inRange<rep>(std::max<rep>(1, room / 4), room / 2 + 2));
+    RC_LOG() << "first tick " << first.time_since_epoch().count() << "ns (now - " << behind << "ns), period "
+             << period << "ns, room " << room << "ns";
+    rill::detail::tick_flavor ticks{clock::duration{period}, rill::detail::sync::deadline{first}};
+    const clock::time_point before = clock::now();
+    const auto message = ticks.try_recv();
+    const clock::time_point after = clock::now();
+    RC_ASSERT(message.has_value());
+    RC_ASSERT(*message == first);  // the scheduled time of the tick taken (R41)
+    const rill::detail::sync::deadline next = ticks.recv_ready_at();
+    // The first time on the schedule after the receive: first + k * period with the smallest k
+    // for which it is later than the clock reading the re-arm made (between `before` and `after`).
+    const auto periods_to = [&](clock::time_point reading) {
+      return static_cast<long double>((reading - first).count() / period + 1);
+    };
+    if (next.has_value()) {
+      const clock::time_point when = *next;
+      RC_CLASSIFY(true, "re-armed");
+      if (!(when > first)) RC_FAIL("the re-armed tick is not after the one taken: it wrapped (R44, KB5)");
+      if ((when - first).count() % period != 0) RC_FAIL("the re-armed tick is off the schedule (R41)");
+      if (!(when > before)) RC_FAIL("the re-armed tick is not after the receive (R41: ticks are not queued)");
+      if (!(when - clock::duration(period) <= after)) RC_FAIL("the re-arm skipped a tick of the schedule (R41)");
+    } else {
+      // Never again: allowed only if the next time on the schedule cannot be represented.
+      RC_CLASSIFY(true, "never again");
+      const long double needed = static_cast<long double>(first.time_since_epoch().count()) +
+                                 periods_to(after) * static_cast<long double>(period);
+      if (needed < static_cast<long double>(max)) {
+        RC_FAIL("the tick stopped although its next time on the schedule can be represented (R41, R44)");
+      }
+    }
   });
 }
 

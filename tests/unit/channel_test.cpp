@@ -14,6 +14,7 @@
 #include <atomic>
 #include <chrono>
 #include <latch>
+#include <limits>
 #include <memory>
 #include <optional>
 #include <stdexcept>
@@ -345,6 +346,8 @@ TEST_P(channel_test, zero_and_negative_timeouts_try_once) {
   EXPECT_EQ(rx.recv_for(0s).error(), rill::recv_error::timeout);
   EXPECT_EQ(rx.recv_for(-5s).error(), rill::recv_error::timeout);
   EXPECT_EQ(rx.recv_until(std::chrono::steady_clock::time_point::min()).error(), rill::recv_error::timeout);
+  const std::chrono::duration<double> not_a_number(std::numeric_limits<double>::quiet_NaN());
+  EXPECT_EQ(rx.recv_for(not_a_number).error(), rill::recv_error::timeout) << "a NaN duration tries once";
   if (GetParam().buffered()) {
     ASSERT_TRUE(tx.send_for(1, -1ms).has_value()) << "room available: a negative timeout still sends";
     EXPECT_EQ(rx.recv_for(-1ms).value(), 1) << "a message available at the call is taken";
