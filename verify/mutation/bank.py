@@ -18,15 +18,21 @@ its mutants, and runs each one through the scenario binary (`relacy_scenarios --
 
 A mutant that no scenario kills is a failure of the bank unless verify/mutation/stronger_than_needed.txt
 lists it with the reason and the experiment; a listed mutant that is killed is a failure too (the
-list is stale). A site no scenario executes is always a failure.
+list is stale). A site no scenario executes is always a failure, relaxed sites included: for each
+of those the bank runs the scenarios with the site as it is (`--mutate SITE=relaxed`, first a
+short random search, then the full searches if that did not reach it) and records the first
+scenario that executes it.
 
     bank.py --binary B [--prefix array] [--iterations N] [--bound K] [--json out.json]
     bank.py --list                       the sites and their mutants, without running anything
     bank.py --markdown results.json...   the per-site table of docs/orderings.md from results
     bank.py --update-doc docs/orderings.md results.json...   rewrite that table in place
 
-Prints one line per mutant and a closing line "mutation: K killed, S documented survivors, F failed
-out of M mutants (kill rate K/M)". Exit status 0 when every mutant is killed or documented.
+Prints one line per mutant and per relaxed site and a closing line "mutation: K killed, S
+documented survivors, F failed out of M mutants (kill rate K/M); R relaxed sites reached, U not
+reached". The JSON holds one outcome per mutant and one per relaxed site (mutant "none", verdict
+"relaxed" when reached). Exit status 0 when every mutant is killed or documented and every relaxed
+site is reached.
 """
 
 from __future__ import annotations
@@ -53,6 +59,9 @@ WEAKER = {
     "acq_rel": ["release", "acquire"],
     "seq_cst": ["acq_rel"],
 }
+# A relaxed site is first looked for with this many random iterations per scenario (cheap: it is a
+# question of reach, not of interleavings), then, if none executed it, with the full searches.
+REACH_ITERATIONS = 100
 
 
 @dataclass
@@ -74,7 +83,7 @@ class Outcome:
     order: str
     mutant: str
     role: str
-    verdict: str  # killed, survived, not reached, documented, stale, error
+    verdict: str  # killed, survived, not reached, documented, stale, error; relaxed (a reached relaxed site)
     scenario: str
     kind: str
     search: str        # the search that found the counterexample, and at which iteration
@@ -195,8 +204,30 @@ def run_mutant(binary: str, site: Site, order: str, iterations: int, bound: int,
                    search, counterexample, round(seconds, 2), ok)
 
 
+def run_reach(binary: str, site: Site, iterations: int, bound: int) -> Outcome:
+    """A relaxed site has no mutant: show that some scenario executes it, and name the first one."""
+    probe = f"{site.name}=relaxed"
+    began = time.monotonic()
+    attempts = [["--search", "random", "--iterations", str(min(REACH_ITERATIONS, iterations))],
+                ["--iterations", str(iterations), "--bound", str(bound)]]
+    output = ""
+    for attempt in attempts:
+        output = subprocess.run([binary, "--scenario", "all", "--mutate", probe, *attempt], stdout=subprocess.PIPE,
+                                stderr=subprocess.STDOUT, text=True).stdout
+        if re.search(r"^mutant \S+: SURVIVED", output, re.M):
+            break
+    seconds = round(time.monotonic() - began, 2)
+    reached = re.search(r"^mutant \S+: SURVIVED \(site executed (\d+) times, first by (\S+)\)", output, re.M)
+    if reached:
+        return Outcome(site.name, site.edge, site.file, site.line, site.order, "none", site.role, "relaxed",
+                       reached.group(2), "reached", f"{reached.group(1)} executions", "", seconds, True)
+    verdict = "not reached" if re.search(r"^mutant \S+: NOT REACHED", output, re.M) else "error"
+    return Outcome(site.name, site.edge, site.file, site.line, site.order, "none", site.role, verdict, "", "", "",
+                   "" if verdict == "not reached" else output[-400:], seconds, False)
+
+
 def markdown(outcomes: list[dict]) -> str:
-    rows = ["| site | edge | ordering: the edge and its partner | mutant | verdict | killed by (search) | "
+    rows = ["| site | edge | ordering: the edge and its partner | mutant | verdict | killed by (search), or reached by | "
             "counterexample (the stale read, then the failure), or why it survives |",
             "|---|---|---|---|---|---|---|"]
     for outcome in outcomes:
@@ -205,6 +236,11 @@ def markdown(outcomes: list[dict]) -> str:
         role = (outcome.get("role") or outcome["order"]).replace("|", "\\|")
         search = f" ({outcome['search']})" if outcome["search"] else ""
         killer = f"`{outcome['scenario']}`: {outcome['kind']}{search}" if outcome["scenario"] else "-"
+        if outcome["mutant"] == "none":
+            # A relaxed site: nothing weaker to try; the scenario column names the first one to reach it.
+            killer = f"`{outcome['scenario']}`: reached{search}" if outcome["scenario"] else "-"
+            counterexample = ("nothing weaker to try; the ordering column says why relaxed is safe"
+                              if outcome["verdict"] == "relaxed" else "no scenario executes this site")
         rows.append(f"| `{outcome['site']}` | {outcome['edge']} | {role} | {outcome['mutant']} | "
                     f"{outcome['verdict']} | {killer} | {counterexample} |")
     return "\n".join(rows) + "\n"
@@ -219,8 +255,15 @@ def main(argv: list[str]) -> int:
     parser.add_argument("--json", help="write the outcomes here")
     parser.add_argument("--list", action="store_true", help="list the sites and their mutants")
     parser.add_argument("--markdown", nargs="+", metavar="RESULTS", help="render the table from result files")
-    parser.add_argument("--update-doc", metavar="DOC", help="with --markdown: replace the table in DOC")
+    parser.add_argument("--update-doc", metavar="DOC", help="replace the table in DOC (results as for --markdown)")
+    parser.add_argument("results", nargs="*", help="with --update-doc: the result files to render")
     arguments = parser.parse_args(argv)
+    if arguments.update_doc and not arguments.markdown:
+        arguments.markdown = arguments.results
+    if arguments.results and not arguments.update_doc:
+        parser.error("result files are given with --markdown or --update-doc")
+    if arguments.update_doc and not arguments.markdown:
+        parser.error("--update-doc needs result files")
 
     if arguments.markdown:
         outcomes = [outcome for path in arguments.markdown for outcome in json.loads(Path(path).read_text())]
@@ -238,7 +281,8 @@ def main(argv: list[str]) -> int:
         head, rest = text.split(begin, 1)
         doc.write_text(head + begin + table + end + rest.split(end, 1)[1], encoding="utf-8")
         killed = sum(outcome["verdict"] == "killed" for outcome in outcomes)
-        print(f"{doc}: table of {len(outcomes)} mutants written ({killed} killed)")
+        mutants = sum(outcome["mutant"] != "none" for outcome in outcomes)
+        print(f"{doc}: table of {mutants} mutants and {len(outcomes) - mutants} relaxed sites written ({killed} killed)")
         return 0
 
     sites = [site for site in find_sites() if site.name.startswith(arguments.prefix)]
@@ -258,7 +302,11 @@ def main(argv: list[str]) -> int:
     outcomes = []
     for site in sites:
         if not WEAKER[site.order]:
-            print(f"mutant {site.name}: relaxed, nothing weaker to try", flush=True)
+            outcome = run_reach(arguments.binary, site, arguments.iterations, arguments.bound)
+            outcomes.append(outcome)
+            detail = (f"reached by {outcome.scenario} ({outcome.search})" if outcome.ok
+                      else f"{outcome.verdict} {outcome.counterexample[:160]}")
+            print(f"mutant {site.name}: relaxed, nothing weaker to try; {detail} [{outcome.seconds:.1f} s]", flush=True)
         for order in WEAKER[site.order]:
             outcome = run_mutant(arguments.binary, site, order, arguments.iterations, arguments.bound, survivors)
             outcomes.append(outcome)
@@ -268,11 +316,16 @@ def main(argv: list[str]) -> int:
 
     if arguments.json:
         Path(arguments.json).write_text(json.dumps([asdict(outcome) for outcome in outcomes], indent=2) + "\n")
-    killed = sum(outcome.verdict == "killed" for outcome in outcomes)
-    documented = sum(outcome.verdict == "documented" for outcome in outcomes)
-    failed = sum(not outcome.ok for outcome in outcomes)
-    print(f"mutation: {killed} killed, {documented} documented survivors, {failed} failed out of {len(outcomes)} "
-          f"mutants (kill rate {killed}/{len(outcomes)})")
+    mutants = [outcome for outcome in outcomes if outcome.mutant != "none"]
+    relaxed = [outcome for outcome in outcomes if outcome.mutant == "none"]
+    killed = sum(outcome.verdict == "killed" for outcome in mutants)
+    documented = sum(outcome.verdict == "documented" for outcome in mutants)
+    failed = sum(not outcome.ok for outcome in mutants)
+    reached = sum(outcome.ok for outcome in relaxed)
+    print(f"mutation: {killed} killed, {documented} documented survivors, {failed} failed out of {len(mutants)} "
+          f"mutants (kill rate {killed}/{len(mutants)}); {reached} relaxed sites reached, "
+          f"{len(relaxed) - reached} not reached")
+    failed += len(relaxed) - reached
     return 0 if failed == 0 else 1
 
 

@@ -22,9 +22,11 @@
 // the scenarios run in turn until one fails, and the last line is the verdict the mutation bank
 // (verify/mutation/bank.py) reads:
 //   mutant SITE=ORDER: killed by SCENARIO (KIND)
-//   mutant SITE=ORDER: SURVIVED (site executed N times)
+//   mutant SITE=ORDER: SURVIVED (site executed N times, first by SCENARIO)
 //   mutant SITE=ORDER: NOT REACHED (no scenario executes the site)
-// The exit status is then 0 when the mutant was killed, 1 otherwise.
+// The exit status is then 0 when the mutant was killed, 1 otherwise. SITE=relaxed on a site that
+// is relaxed already changes nothing: the bank uses it to show that some scenario reaches a
+// relaxed site (which has no weaker mutant).
 #pragma once
 
 #include "rill/detail/sync/sync.hpp"
@@ -255,10 +257,14 @@ inline int run_registered(int argc, char** argv) {
   if (options.scenario == "all") {
     int status = 0;
     std::string killer;
+    std::string first_user;  // the first scenario that executed the mutated site
     for (const auto& entry : scenario_registry()) {
       // Named before it runs, so that a mutant that crashes the process is attributed.
       std::cout << "relacy: " << entry.name << ": started" << std::endl;
-      if (entry.run(entry.name, options_for(entry, options), argc, argv) != 0) {
+      const auto uses_before = detail::sync::current_mutant().uses;
+      const int outcome = entry.run(entry.name, options_for(entry, options), argc, argv);
+      if (first_user.empty() && detail::sync::current_mutant().uses > uses_before) first_user = entry.name;
+      if (outcome != 0) {
         status = 1;
         killer = entry.name;
         break;
@@ -274,7 +280,7 @@ inline int run_registered(int argc, char** argv) {
     if (uses == 0) {
       std::cout << "NOT REACHED (no scenario executes the site)\n";
     } else {
-      std::cout << "SURVIVED (site executed " << uses << " times)\n";
+      std::cout << "SURVIVED (site executed " << uses << " times, first by " << first_user << ")\n";
     }
     return 1;
   }

@@ -1,4 +1,5 @@
-// verify/relacy/query_scenarios.hpp - full/empty/size checks racing the operations they describe.
+// verify/relacy/query_scenarios.hpp - full/empty/size checks and handle counts racing the operations
+// they describe.
 // Included by scenarios.cpp.
 #pragma once
 
@@ -87,5 +88,50 @@ struct list_size_at_block_boundaries : rl::test_suite<list_size_at_block_boundar
   }
 };
 RILL_SCENARIO(list_size_at_block_boundaries, "R13, R26, KB21");
+
+// handle_counts_race_copies: SPEC R21. Thread 0 holds the only sender: it copies it, releases
+// the copy, then releases the original, asking sender_count() and receiver_count() in between;
+// thread 1 holds the only receiver and asks sender_count() three times meanwhile. The counts are
+// read relaxed (shared.count_read, K4): a snapshot, through which nothing is synchronised. What
+// they must still show: thread 0 alone changes the sender count, so it sees exactly its own
+// changes; the receiver count is 1 throughout; thread 1 sees some count that existed (0, 1 or 2),
+// and once it has seen 0 it sees 0 again (no sender can be made once the last is gone).
+struct handle_counts_race_copies : rl::test_suite<handle_counts_race_copies, 2> {
+  std::optional<sender<int>> original;
+  std::optional<receiver<int>> only_receiver;
+
+  void before() {
+    detail::sync::reset_virtual_time();
+    auto [tx, rx] = make_channel<int, 1>();
+    original.emplace(std::move(tx));
+    only_receiver.emplace(std::move(rx));
+  }
+  void after() {
+    original.reset();
+    only_receiver.reset();
+  }
+
+  void thread(unsigned index) {
+    if (index == 0) {
+      RILL_MODEL_ASSERT(original->sender_count() == 1 && original->receiver_count() == 1);
+      {
+        sender<int> copy = *original;
+        RILL_MODEL_ASSERT(copy.sender_count() == 2 && copy.receiver_count() == 1);
+      }
+      RILL_MODEL_ASSERT(original->sender_count() == 1 && original->receiver_count() == 1);
+      original->reset();
+    } else {
+      bool gone = false;
+      for (int i = 0; i < 3; ++i) {
+        const std::size_t senders = only_receiver->sender_count();
+        RILL_MODEL_ASSERT(senders <= 2);
+        RILL_MODEL_ASSERT(!gone || senders == 0);
+        gone = senders == 0;
+        RILL_MODEL_ASSERT(only_receiver->receiver_count() == 1);
+      }
+    }
+  }
+};
+RILL_SCENARIO(handle_counts_race_copies, "R21");
 
 }  // namespace rill::verify

@@ -49,36 +49,6 @@ struct select_abandoned_send_contended : rl::test_suite<select_abandoned_send_co
 };
 RILL_SCENARIO_RANDOM_ONLY(select_abandoned_send_contended, "R34, R4, R26, R1");
 
-// select_abandoned_send_wakes_sender: SPEC R34, R19 (no lost wake-up). Capacity 1. Thread 0
-// selects a send and abandons it; thread 1 sends 8, which blocks while the selected send holds
-// the only slot; thread 2 receives once and must get 8. Giving the slot back (A3u) is what makes
-// room for thread 1, so it is the X of the waker pattern: weakened, thread 1's re-check and
-// thread 0's notify can both miss each other, and Relacy reports the deadlock.
-struct select_abandoned_send_wakes_sender : rl::test_suite<select_abandoned_send_wakes_sender, 3> {
-  std::optional<std::pair<sender<int>, receiver<int>>> channel;
-
-  void before() {
-    detail::sync::reset_virtual_time();
-    channel.emplace(make_channel<int, 1>());
-  }
-  void after() { channel.reset(); }
-
-  void thread(unsigned index) {
-    if (index == 0) {
-      selector selection;
-      selection.send(channel->first);
-      selected_operation chosen = selection.select();
-      chosen.abandon();
-    } else if (index == 1) {
-      RILL_MODEL_ASSERT(channel->first.send(8).has_value());
-    } else {
-      auto message = channel->second.recv();
-      RILL_MODEL_ASSERT(message.has_value() && *message == 8);
-    }
-  }
-};
-RILL_SCENARIO(select_abandoned_send_wakes_sender, "R34, R19");
-
 // select_send_vs_last_receiver: SPEC R34, R11, R33 (KB4, KB6). Capacity 2, message 1 buffered.
 // Thread 0 selects a send and completes it with 5; thread 1 releases the last receiver, which
 // destroys what is buffered without waiting for the selected slot. The completion and the

@@ -1,5 +1,6 @@
-// verify/relacy/select_scenarios.hpp - selection racing notifiers, abandonment, and select
-// against select on a rendezvous channel. Included by scenarios.cpp.
+// verify/relacy/select_scenarios.hpp - selection racing notifiers, abandonment, select against
+// select on a rendezvous channel, and timers shared between a selection and a receiver.
+// Included by scenarios.cpp.
 #pragma once
 
 #include "model_support.hpp"
@@ -132,5 +133,114 @@ using select_abandoned_send_zero = select_abandoned_send<0>;
 using select_abandoned_send_array = select_abandoned_send<1>;
 RILL_SCENARIO(select_abandoned_send_zero, "R34, KB4");
 RILL_SCENARIO(select_abandoned_send_array, "R34, KB4");
+
+// select_abandoned_send_wakes_blocked_sender: SPEC R34, R19. Capacity 2, one message buffered.
+// Thread 0 selects a send, which claims the last free slot, raises a flag, and abandons the
+// operation: no send has claimed past the slot, so it is given back by moving tail back (A3u in
+// array_flavor.hpp, site array.unclaim_tail) and the blocked senders are notified. Thread 1
+// waits for the flag and sends 8: it finds the channel full (the buffered message sits in the
+// slot its lap needs) and blocks until the slot comes back. The give-back is the X of the waker
+// pattern (waker.hpp) for that blocked sender: without the notify after it, with (A3u) weakened
+// to acq_rel, or with its re-check (A12) or the waker's (W1)/(W2) weakened, thread 1 stays
+// parked and Relacy reports the deadlock. Checked in the model: the send completes, and the channel then
+// holds the buffered message and 8, in that order, and nothing else (R34: the abandoned
+// operation sent nothing).
+struct select_abandoned_send_wakes_blocked_sender
+    : rl::test_suite<select_abandoned_send_wakes_blocked_sender, 2> {
+  std::optional<std::pair<sender<int>, receiver<int>>> channel;
+  detail::sync::atomic<bool> claimed{false};
+
+  void before() {
+    detail::sync::reset_virtual_time();
+    channel.emplace(make_channel<int, 2>());
+    RILL_MODEL_ASSERT(channel->first.try_send(1).has_value());
+  }
+  void after() { channel.reset(); }
+
+  void thread(unsigned index) {
+    if (index == 0) {
+      selector selection;
+      selection.send(channel->first);
+      selected_operation chosen = selection.select();
+      claimed.store(true, std::memory_order_release);
+      chosen.abandon();
+    } else {
+      await(claimed);
+      RILL_MODEL_ASSERT(channel->first.send(8).has_value());
+      auto first = channel->second.try_recv();
+      RILL_MODEL_ASSERT(first.has_value() && *first == 1);
+      auto second = channel->second.try_recv();
+      RILL_MODEL_ASSERT(second.has_value() && *second == 8);
+      auto third = channel->second.try_recv();
+      RILL_MODEL_ASSERT(!third.has_value() && third.error() == recv_error::empty);
+    }
+  }
+};
+RILL_SCENARIO(select_abandoned_send_wakes_blocked_sender, "R34, R19");
+
+// select_timers_shared: SPEC R40, R41, R43. An after(1 ms) timer and a tick(1 ms) timer, each
+// with a copy of its receiver per thread (time is virtual: a timed wait that times out moves the
+// clock to its deadline). Thread 0 selects once over both timers, so it sleeps until they are
+// due with nobody to wake it; thread 1 receives from each with a timeout long enough for a
+// message to come due. Checked in the model: the after message is delivered exactly once, with
+// its scheduled time (one exchange of the taken flag decides the receiver, at.take T1); every
+// tick delivered is on the schedule and none is delivered twice (one compare-exchange of the
+// next tick decides it, tick.consume P1). Both are relaxed: only the winner is decided there, and
+// the message is the time itself, not data published through the flag.
+struct select_timers_shared : rl::test_suite<select_timers_shared, 2> {
+  static constexpr std::chrono::milliseconds period{1};
+  std::optional<receiver<instant>> alarm[2];
+  std::optional<receiver<instant>> ticks[2];
+  std::optional<instant> alarm_received[2];
+  std::optional<instant> tick_received[2];
+
+  void before() {
+    detail::sync::reset_virtual_time();
+    alarm[0].emplace(rill::after(period));
+    alarm[1].emplace(*alarm[0]);
+    ticks[0].emplace(rill::tick(period));
+    ticks[1].emplace(*ticks[0]);
+    for (int i = 0; i < 2; ++i) {
+      alarm_received[i].reset();
+      tick_received[i].reset();
+    }
+  }
+  void after() {
+    const instant epoch{};
+    // The one after message went to exactly one of the threads, at its time.
+    RILL_MODEL_ASSERT(alarm_received[0].has_value() + alarm_received[1].has_value() == 1);
+    for (const auto& received : alarm_received) RILL_MODEL_ASSERT(!received || *received == epoch + period);
+    // Ticks are on the schedule, and a tick is never delivered to both threads.
+    for (const auto& received : tick_received) {
+      RILL_MODEL_ASSERT(!received || (*received > epoch && (*received - epoch) % period == decltype(period)::zero()));
+    }
+    RILL_MODEL_ASSERT(!tick_received[0] || !tick_received[1] || *tick_received[0] != *tick_received[1]);
+    for (auto& handle : alarm) handle.reset();
+    for (auto& handle : ticks) handle.reset();
+  }
+
+  void thread(unsigned index) {
+    if (index == 0) {
+      select(on_recv(*alarm[0], [&](recv_result<instant> message) {
+               RILL_MODEL_ASSERT(message.has_value());
+               alarm_received[0] = *message;
+             }),
+             on_recv(*ticks[0], [&](recv_result<instant> message) {
+               RILL_MODEL_ASSERT(message.has_value());
+               tick_received[0] = *message;
+             }));
+    } else {
+      // Either the alarm is still there and comes due within the timeout, or thread 0 took it.
+      const recv_result<instant> alarm_message = alarm[1]->recv_for(5 * period);
+      RILL_MODEL_ASSERT(alarm_message.has_value() || alarm_message.error() == recv_error::timeout);
+      if (alarm_message) alarm_received[1] = *alarm_message;
+      // A tick comes due within the timeout whichever ticks thread 0 took.
+      const recv_result<instant> tick_message = ticks[1]->recv_for(5 * period);
+      RILL_MODEL_ASSERT(tick_message.has_value());
+      tick_received[1] = *tick_message;
+    }
+  }
+};
+RILL_SCENARIO(select_timers_shared, "R40, R41, R43");
 
 }  // namespace rill::verify

@@ -63,7 +63,8 @@
 //        halves of the waker's store-load pattern (waker.hpp); (A4)/(A10) seq_cst fences of the
 //        full and empty checks (stronger than SPEC needs, see their comments).
 //   (A3u) seq_cst give-back of an abandoned selected send's slot: the X of the waker pattern for
-//        blocked senders, like (A3).
+//        blocked senders, like (A3); (A3c) the seq_cst counts of give-backs around it, which
+//        readiness() reads (stronger than needed, see its comment).
 //   (A14) relaxed `hole` flag, carried by (A6) -> (A8a); (A15) relaxed `select_claim` decision.
 // Model-checking scenarios: verify/relacy/ (array_*, select_*).
 #pragma once
@@ -93,6 +94,20 @@ inline constexpr sync::ordering slot_free = sync::ordering_site("array.slot_free
 // (A3) seq_cst: claiming a slot is the X of the waker store-load pattern for blocked receivers'
 //      re-check, and is ordered before the full check's loads of other senders.
 inline constexpr sync::ordering claim_tail = sync::ordering_site("array.claim_tail", std::memory_order_seq_cst);  // (A3)
+// (A3u) seq_cst: an abandoned selected send gives its slot back by moving tail back onto it.
+//      That makes room, so it is the X of the waker pattern for senders that blocked meanwhile
+//      (they register, then re-check with (A12); the notify after it is the other half), as
+//      (A3) is for receivers. Weakened to acq_rel, a sender that blocked on the claimed slot
+//      is never woken (select_abandoned_send_wakes_blocked_sender: DEADLOCK).
+inline constexpr sync::ordering unclaim_tail = sync::ordering_site("array.unclaim_tail", std::memory_order_seq_cst);  // (A3u)
+// (A3c) seq_cst, stronger than needed: the counts of give-backs started and finished, which
+//      readiness() reads around tail. Its argument holds with a release increment of
+//      `finished` (a reading that counts it synchronises-with it, so it also sees the moved
+//      tail) and any increment of `started`, which is sequenced before (A3u), whose release a
+//      later reading of tail acquires. They are seq_cst so that the argument can be read in the
+//      one total order of (A3), (A3u), (A8) and (A12); a give-back is rare, off every fast path.
+//      The mutant survives (verify/mutation/stronger_than_needed.txt).
+inline constexpr sync::ordering unclaim_count = sync::ordering_site("array.unclaim_count", std::memory_order_seq_cst);  // (A3c)
 // (A4) seq_cst fence: orders the stamp load (A2) before the head load (A5) in the full check, so
 //      a sender that saw an occupied slot reads a head at least as new as that slot's receiver.
 //      Stronger than SPEC needs: R4/R14 are stated with happens-before, which (A2) already
@@ -348,18 +363,11 @@ class array_flavor {
     // Moving tail back is the one change of tail that is not an increase; the two counters
     // around it let readiness() see it (a reading between them is not stable).
     //
-    // (A3u) seq_cst, sharing (A3)'s site, as do the two counters: giving the slot back makes
-    // room, so it is the X of the waker pattern for senders that blocked meanwhile (they re-check
-    // with (A12) after registering; the notify below is the other half), exactly the role of the
-    // claim (A3). And readiness() reasons about the single total order of these operations with
-    // (A3), (A8) and (A12). The mutation bank weakens them together with (A3), which is killed;
-    // weakened alone, no scenario fails: Relacy's read-modify-writes always read the newest value,
-    // and it cannot check agreement with the seq_cst order (seq_cst_fence_limitation.cpp), so the
-    // argument for this one rests on waker.hpp's.
-    unclaims_started_.fetch_add(1, array_order::claim_tail);
+    // (A3u) makes room: the notify below wakes the senders that blocked meanwhile.
+    unclaims_started_.fetch_add(1, array_order::unclaim_count);  // (A3c)
     const bool given_back =
-        tail_.compare_exchange_strong(expected, claimed_tail, array_order::claim_tail, array_order::tail_guess);  // (A3u)
-    unclaims_finished_.fetch_add(1, array_order::claim_tail);
+        tail_.compare_exchange_strong(expected, claimed_tail, array_order::unclaim_tail, array_order::tail_guess);  // (A3u)
+    unclaims_finished_.fetch_add(1, array_order::unclaim_count);  // (A3c)
     if (given_back) {
       senders_.notify();
       return;

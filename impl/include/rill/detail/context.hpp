@@ -40,21 +40,28 @@ inline constexpr selection selection_disconnected = 2;
 
 namespace context_order {
 // (C1) acq_rel on success: release publishes what the selecting thread did before choosing this
-//      context (for select, which of its operations won) to the owner's acquire load (C2). The
-//      acquire half synchronises with nothing today: a successful selection reads the
-//      constructor's `waiting`, and an owner's abort that came first would have made it fail.
-//      Failure acquire: the loser reads the winner's selection and acts on it.
+//      context to the owner's acquire load (C2). The acquire half synchronises with nothing: a
+//      successful selection reads the constructor's `waiting`, and an owner's abort that came
+//      first would have made it fail. Failure acquire: the loser reads the winner's selection
+//      and acts on it (a notifier tries the next waiter; the owner returns the selection).
 inline constexpr sync::ordering select =
     sync::ordering_site("context.select", std::memory_order_acq_rel);  // (C1)
 inline constexpr sync::ordering select_failure = sync::failure_order_for(select);
 // (C2) acquire: synchronises-with (C1); the owner sees the selector's writes once it sees its
 //      selection.
-// Today (C1) and (C2) are stronger than needed: no data crosses through the selection itself.
-// The rendezvous hand-off has its own edge (zero.handoff_done / handoff_observe), buffered
-// flavors' woken threads retry their operation through the flavor's own edges, and park/unpark
-// go through the parker's mutex. The mutation bank shows it (every mutant of both survives,
-// verify/mutation/stronger_than_needed.txt). They are kept because select (SPEC R30-R39) makes
-// the selection carry which operation won and its packet.
+// (C1) and (C2) are stronger than needed, select included: no data crosses through the
+// selection itself. Which operation won is the selected value, which needs no edge. An owner
+// that sees its selection reads what the notifier wrote only after taking the lock under which
+// the notifier selected it (the owner unregisters its waiter first: blocking operations, select's
+// unregister_all), which orders everything the notifier did before releasing that lock; what
+// the notifier writes for the owner (a rendezvous partner's packet address, the unlinking of the
+// waiter) it writes after the compare-exchange, where (C1) could not carry it anyway. A
+// rendezvous owner selected by its partner does not take the lock: it waits on its packet, and
+// the hand-off, done after the partner released the lock, has its own edge (zero.handoff_done /
+// handoff_observe). Parking goes through the parker's mutex. The mutation bank shows it (every
+// mutant of both survives, verify/mutation/stronger_than_needed.txt says why and how it was
+// tried). They are kept so that an owner that some day reads the notifier's writes before taking
+// the lock stays correct; a selection happens only when a thread waits, off the fast path.
 inline constexpr sync::ordering observe =
     sync::ordering_site("context.observe", std::memory_order_acquire);  // (C2)
 }  // namespace context_order
