@@ -1197,6 +1197,54 @@ TEST(select, abandoning_a_selected_send_after_the_last_receiver_went_changes_not
   EXPECT_EQ(refused.error().reason, rill::send_errc::disconnected);
 }
 
+TEST(select, try_operations_do_not_wait_for_a_selected_send_that_is_not_completed) {
+  // SPEC R19, R33, R26, R14, R30
+  // A selected bounded send claims its slot when it is selected and writes it when it is
+  // completed, which its owner may do much later. try_send and try_recv must not wait for that
+  // (it is not a bounded step of another thread, R19): here the owner is the calling thread, so
+  // before the fix both calls below spun for ever. The claimed slot takes room (R26), and
+  // nothing behind it is receivable before the completion (R33).
+  auto [tx, rx] = rill::bounded<int>(1);
+  {
+    rill::selector selection;
+    selection.send(tx);
+    rill::selected_operation chosen = selection.select();
+    auto refused = tx.try_send(5);
+    ASSERT_FALSE(refused.has_value()) << "R26: the held slot fills bounded(1)";
+    EXPECT_EQ(refused.error().reason, rill::send_errc::full);
+    EXPECT_EQ(refused.error().message, 5) << "R4: the message is handed back";
+    EXPECT_EQ(describe(rx.try_recv()), "empty") << "R19: the held slot has no message yet";
+    EXPECT_EQ(tx.size(), 1u) << "R26";
+    rill::selector receiving;
+    receiving.recv(rx);
+    EXPECT_EQ(outcome_of(receiving.try_select()), "would_block") << "R30: nothing is receivable";
+    EXPECT_EQ(outcome_of(receiving.try_ready()), "would_block") << "R36";
+    ASSERT_TRUE(chosen.send(tx, 7).has_value());
+  }
+  EXPECT_EQ(describe(rx.try_recv()), "value 7") << "R33: receivable once completed";
+  EXPECT_EQ(describe(rx.try_recv()), "empty");
+
+  // Capacity 2: the held slot at head blocks the message sent behind it until it is completed,
+  // and a send one lap later finds it still claimed.
+  auto [tx2, rx2] = rill::bounded<int>(2);
+  ASSERT_TRUE(tx2.try_send(1).has_value());
+  rill::selector selection;
+  selection.send(tx2);
+  std::optional<rill::selected_operation> chosen(selection.select());  // holds the second slot
+  EXPECT_EQ(describe(rx2.try_recv()), "value 1");
+  ASSERT_TRUE(tx2.try_send(2).has_value()) << "R4: the first slot is free again";
+  EXPECT_EQ(describe(rx2.try_recv()), "empty") << "R33: 2 waits behind the held slot";
+  auto refused = tx2.try_send(3);
+  ASSERT_FALSE(refused.has_value());
+  EXPECT_EQ(refused.error().reason, rill::send_errc::full) << "R26: the held slot and 2 fill it";
+  EXPECT_TRUE(tx2.full());
+  ASSERT_TRUE(chosen->send(tx2, 9).has_value());
+  chosen.reset();
+  EXPECT_EQ(describe(rx2.try_recv()), "value 9");
+  EXPECT_EQ(describe(rx2.try_recv()), "value 2") << "R2: in the order of the claims";
+  EXPECT_EQ(describe(rx2.try_recv()), "empty");
+}
+
 // ---------------------------------------------------------------------------------------------
 // R35: rendezvous and select
 // ---------------------------------------------------------------------------------------------

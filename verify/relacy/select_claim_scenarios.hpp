@@ -49,6 +49,56 @@ struct select_abandoned_send_contended : rl::test_suite<select_abandoned_send_co
 };
 RILL_SCENARIO_RANDOM_ONLY(select_abandoned_send_contended, "R34, R4, R26, R1");
 
+// select_held_slot_try_operations: SPEC R19, R14, R26, R33. Capacity 1. Thread 0 selects a send,
+// which claims the only slot, then, still holding it, tries a send (6) and a receive itself, and
+// only then completes the send with 5. Neither try may wait for the selected send (R19): here its
+// owner is the waiting thread, so a wait would never end (Relacy reports the livelock; it did
+// before the fix). try_send must report full (the held slot takes the room, R26) and try_recv
+// empty (R14's exception, R33). Thread 1 tries a receive meanwhile, racing the claim and the
+// completion: it gets 5 or empty, and if it got 5 the channel is empty and a try_send of 7 must
+// succeed. Checked in after(): the channel then holds exactly the message nobody received, once,
+// with its payload (happens-before through A6/A8a).
+struct select_held_slot_try_operations : rl::test_suite<select_held_slot_try_operations, 2> {
+  std::optional<std::pair<sender<owned_message>, receiver<owned_message>>> channel;
+  bool received_five = false;
+
+  void before() {
+    detail::sync::reset_virtual_time();
+    channel.emplace(make_channel<owned_message, 1>());
+    received_five = false;
+  }
+  void after() {
+    auto left = channel->second.try_recv();
+    RILL_MODEL_ASSERT(left.has_value() && left->value() == (received_five ? 7 : 5));
+    auto nothing = channel->second.try_recv();
+    RILL_MODEL_ASSERT(!nothing.has_value() && nothing.error() == recv_error::empty);
+    channel.reset();
+  }
+
+  void thread(unsigned index) {
+    if (index == 0) {
+      selector selection;
+      selection.send(channel->first);
+      selected_operation chosen = selection.select();
+      auto refused = channel->first.try_send(owned_message(6));
+      RILL_MODEL_ASSERT(!refused.has_value() && refused.error().reason == send_errc::full);
+      auto nothing = channel->second.try_recv();
+      RILL_MODEL_ASSERT(!nothing.has_value() && nothing.error() == recv_error::empty);
+      RILL_MODEL_ASSERT(chosen.send(channel->first, owned_message(5)).has_value());
+    } else {
+      auto message = channel->second.try_recv();
+      if (message.has_value()) {
+        RILL_MODEL_ASSERT(message->value() == 5);
+        received_five = true;
+        RILL_MODEL_ASSERT(channel->first.try_send(owned_message(7)).has_value());
+      } else {
+        RILL_MODEL_ASSERT(message.error() == recv_error::empty);
+      }
+    }
+  }
+};
+RILL_SCENARIO(select_held_slot_try_operations, "R19, R14, R26, R33");
+
 // select_send_vs_last_receiver: SPEC R34, R11, R33 (KB4, KB6). Capacity 2, message 1 buffered.
 // Thread 0 selects a send and completes it with 5; thread 1 releases the last receiver, which
 // destroys what is buffered without waiting for the selected slot. The completion and the

@@ -38,12 +38,15 @@
 //
 // Linearisation points
 // --------------------
-//   send succeeds         the successful compare-exchange on `tail` (A3); a selected send's
-//                         claim is its linearisation point too, undone by (A3u) if abandoned
+//   send succeeds         the successful compare-exchange on `tail` (A3). A selected send
+//                         takes its room there (undone by (A3u) if abandoned: R26, R34), but
+//                         its message is receivable only from its completion's publish (A6)
 //   send sees full        the load of `head` (A5) showing head + one_lap == tail
 //   send sees disconnect  the load of `tail` (A1) showing mark_bit
 //   recv succeeds         the successful compare-exchange on `head` (A8)
-//   recv sees empty       the load of `tail` (A9) showing tail == head, no mark
+//   recv sees empty       the load of `tail` (A9) showing tail == head, no mark; or, when the
+//                         slot at head is held by a selected send not yet completed, the load
+//                         of its `select_claim` (A15): nothing is receivable before that send
 //   recv sees disconnect  the same load showing tail == head with mark_bit (drained first: R7)
 //   disconnect            the fetch_or of mark_bit into `tail` (A11)
 //
@@ -51,7 +54,9 @@
 // --------
 // try_send / try_recv never park. They retry a lost compare-exchange (lock-free among the
 // claimers) and may snooze while a slot is claimed by a thread that has not finished writing
-// or reading it: a bounded number of that thread's instructions (SPEC R19, KB8). Blocking
+// or reading it: a bounded number of that thread's instructions (SPEC R19, KB8). A slot held by
+// a selected send is not such a step (its owner completes it when it likes, R33): try_send
+// reports full, try_recv empty. Blocking
 // operations spin briefly, then park on a waker; see waker.hpp for why no wake-up is lost.
 //
 // Synchronisation edges (numbered; the names in `array_order` are the mutation sites)
@@ -152,7 +157,9 @@ inline constexpr sync::ordering hole_flag = sync::ordering_site("array.hole_flag
 //      abandonment) and the last receiver's discard; the atomicity of the read-modify-writes is
 //      all that is needed. No data travels with it: a winning completion publishes its message
 //      with (A6), which the discard acquires with (A8a); a winning discard touches nothing the
-//      completion reads.
+//      completion reads. A receive that finds its slot claimed but unwritten also reads the
+//      word, only to decide whether to keep waiting for the writer: a stale value costs one
+//      more look (or one empty report overlapping the completion), never a message.
 inline constexpr sync::ordering select_claim_word = sync::ordering_site("array.select_claim", std::memory_order_relaxed);  // (A15)
 }  // namespace array_order
 
@@ -416,7 +423,19 @@ class array_flavor {
   }
 
   bool is_send_ready() const { return !is_full() || is_disconnected(); }
-  bool is_recv_ready() const { return !is_empty() || is_disconnected(); }
+  /// Ready to receive: a message is buffered, or the channel is disconnected. A slot at head
+  /// that a selected send holds (R33) is not a message yet: try_recv would report empty there,
+  /// so a non-blocking select that saw it as ready would look again for as long as the owner
+  /// keeps it (R19, R30).
+  bool is_recv_ready() const {
+    const std::size_t head = head_.load(array_order::snapshot);
+    const std::size_t tail = tail_.load(array_order::snapshot);
+    if ((tail & mark_bit_) != 0) return true;
+    if (tail == head) return false;
+    const slot& first = slots_[head & (mark_bit_ - 1)];
+    return first.stamp.load(array_order::slot_ready) == head + 1 ||
+           first.select_claim.load(array_order::select_claim_word) != claim_held;  // (A15)
+  }
   bool watch_send(waiter& entry) {
     senders_.register_observer(entry);
     return is_send_ready();
@@ -424,7 +443,11 @@ class array_flavor {
   void unwatch_send(waiter& entry) { senders_.unregister(entry); }
   bool watch_recv(waiter& entry) {
     receivers_.register_observer(entry);
-    return is_recv_ready();
+    // (Y) of the waker pattern, on tail alone: a held slot counts as ready here, because its
+    // completion publishes with (A6), which is not seq_cst, so a watcher that parked on seeing
+    // it held could miss the completion's notify. It looks again instead (R33: complete
+    // selected sends promptly).
+    return !is_empty() || is_disconnected();
   }
   void unwatch_recv(waiter& entry) { receivers_.unregister(entry); }
 
@@ -458,8 +481,12 @@ class array_flavor {
           return claim::claimed;
         }
         backoff.spin();
-      } else if (stamp + one_lap_ == tail + 1) {
-        // The slot still holds the message from the previous lap: full, unless head moved on.
+      } else if (stamp + one_lap_ == tail + 1 || stamp + one_lap_ == tail) {
+        // The slot still holds the message from the previous lap (tail + 1), or the previous
+        // lap's sender has claimed it and not written it yet (tail): a send that is writing, or a
+        // selected send that is neither completed nor abandoned, which lasts as long as its
+        // owner likes (R33). Either way the channel is full unless head moved on, and try_send
+        // must not wait for that writer (R19): only head can say more.
         sync::fence(array_order::full_fence);
         const std::size_t head = head_.load(array_order::head_in_full_check);
         if (head + one_lap_ == tail) return claim::unavailable;
@@ -510,6 +537,14 @@ class array_flavor {
         const std::size_t tail = tail_.load(array_order::tail_in_empty_check);
         if ((tail & ~mark_bit_) == head) {
           return (tail & mark_bit_) != 0 ? claim::disconnected : claim::unavailable;
+        }
+        // A sender claimed this slot and has not written it yet. A plain send finishes in a
+        // bounded number of its own steps (R19): wait for it. A selected send holds the slot
+        // until it is completed or abandoned (R33), perhaps by this very thread later: nothing
+        // is receivable before it, so report the channel empty (try_recv) and let a blocking
+        // receive wait outside this loop. A stale reading of the word only costs another look.
+        if (candidate.select_claim.load(array_order::select_claim_word) == claim_held) {  // (A15)
+          return claim::unavailable;
         }
         backoff.spin();
         head = head_.load(array_order::head_guess);
