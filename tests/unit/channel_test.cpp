@@ -67,6 +67,18 @@ TEST(channel, absurd_capacity_is_rejected_with_a_message) {
   EXPECT_THROW((void)rill::bounded<int>(std::numeric_limits<std::size_t>::max()), std::length_error);
 }
 
+TEST(channel, a_capacity_whose_ring_size_overflows_throws_bad_alloc) {
+  // SPEC R2, R24
+  // rill::max_capacity can be indexed, but its ring's size in bytes does not fit a size_t. The
+  // size must not wrap around into a small allocation that the ring then overruns.
+  EXPECT_THROW((void)rill::bounded<int>(rill::max_capacity), std::bad_alloc);
+  using page = std::array<char, 4096>;
+  EXPECT_THROW((void)rill::bounded<page>(rill::max_capacity / 1024), std::bad_alloc);
+  auto [tx, rx] = rill::bounded<int>(4);  // and nothing is left behind that breaks the next channel
+  EXPECT_TRUE(tx.try_send(1).has_value());
+  EXPECT_EQ(rx.try_recv().value(), 1);
+}
+
 TEST_P(channel_test, send_with_room_succeeds_and_recv_returns_it) {
   // SPEC R3, R6
   auto [tx, rx] = GetParam().make<int>();

@@ -82,6 +82,7 @@
 #include "rill/errors.hpp"
 
 #include <cstddef>
+#include <limits>
 #include <memory>
 #include <new>
 #include <optional>
@@ -175,6 +176,13 @@ class array_flavor {
   struct slot {
     sync::atomic<std::size_t> stamp;
     message_cell<T> message;
+  };
+
+  /// What only selected sends use, kept in an array beside the ring rather than in the slots, so
+  /// that a slot is a stamp and a message (16 bytes for an 8-byte message, as in crossbeam): a
+  /// channel's ring is written once when it is made, and for a large capacity that is most of
+  /// what making it costs. Entry i belongs to slot i.
+  struct select_state {
     // Set only by an abandoned select send; see (A14).
     sync::atomic<bool> hole{false};
     // claim_held from a select send's claim until its completion, abandonment or discard.
@@ -192,13 +200,21 @@ class array_flavor {
  public:
   explicit array_flavor(std::size_t capacity)
       : capacity_(capacity), mark_bit_(mark_bit_for(capacity)), one_lap_(mark_bit_ * 2) {
-    void* memory = sync::allocate_bytes(sizeof(slot) * capacity_, alignof(slot));
+    // A capacity up to max_capacity can index the ring, but its size in bytes may not fit a
+    // size_t (R2): that is a ring no allocator can give, so it fails as allocation does (R24),
+    // never by wrapping the multiplication around.
+    if (capacity_ > std::numeric_limits<std::size_t>::max() / (sizeof(slot) + sizeof(select_state))) {
+      throw std::bad_alloc();
+    }
+    // One allocation: the ring, then the select states (alignment 1, so they need no padding).
+    void* memory = sync::allocate_bytes(ring_bytes(), alignof(slot));
     if (memory == nullptr) throw std::bad_alloc();
     slots_ = static_cast<slot*>(memory);
+    select_states_ = reinterpret_cast<select_state*>(static_cast<unsigned char*>(memory) + sizeof(slot) * capacity_);
     for (std::size_t i = 0; i < capacity_; ++i) {
       // Slot i is free for the sender that will hold tail == i on lap 0.
-      ::new (static_cast<void*>(&slots_[i])) slot{sync::atomic<std::size_t>(i), {}, sync::atomic<bool>(false),
-                                                   sync::atomic<unsigned char>(claim_none)};
+      ::new (static_cast<void*>(&slots_[i])) slot{sync::atomic<std::size_t>(i), {}};
+      ::new (static_cast<void*>(&select_states_[i])) select_state{};
     }
   }
 
@@ -208,8 +224,11 @@ class array_flavor {
   /// Runs when the last handle is gone: destroys what is still buffered, then the ring.
   ~array_flavor() {
     discard_all_messages();
-    for (std::size_t i = 0; i < capacity_; ++i) slots_[i].~slot();
-    sync::deallocate_bytes(slots_, sizeof(slot) * capacity_, alignof(slot));
+    for (std::size_t i = 0; i < capacity_; ++i) {
+      slots_[i].~slot();
+      select_states_[i].~select_state();
+    }
+    sync::deallocate_bytes(slots_, ring_bytes(), alignof(slot));
   }
 
   /// The largest capacity whose counters (with lap and mark bit) fit in a size_t.
@@ -338,7 +357,7 @@ class array_flavor {
     token claimed;
     switch (start_send(claimed)) {
       case claim::claimed:
-        claimed.claimed->select_claim.store(claim_held, array_order::select_claim_word);  // (A15)
+        state_of(*claimed.claimed).select_claim.store(claim_held, array_order::select_claim_word);  // (A15)
         committed.pointer = claimed.claimed;
         committed.value = claimed.stamp;
         return true;
@@ -379,7 +398,7 @@ class array_flavor {
       senders_.notify();
       return;
     }
-    claimed->hole.store(true, array_order::hole_flag);                                // (A14)
+    state_of(*claimed).hole.store(true, array_order::hole_flag);                      // (A14)
     claimed->stamp.store(static_cast<std::size_t>(committed.value), array_order::publish);  // (A6)
     receivers_.notify();
   }
@@ -432,9 +451,9 @@ class array_flavor {
     const std::size_t tail = tail_.load(array_order::snapshot);
     if ((tail & mark_bit_) != 0) return true;
     if (tail == head) return false;
-    const slot& first = slots_[head & (mark_bit_ - 1)];
-    return first.stamp.load(array_order::slot_ready) == head + 1 ||
-           first.select_claim.load(array_order::select_claim_word) != claim_held;  // (A15)
+    const std::size_t index = head & (mark_bit_ - 1);
+    return slots_[index].stamp.load(array_order::slot_ready) == head + 1 ||
+           select_states_[index].select_claim.load(array_order::select_claim_word) != claim_held;  // (A15)
   }
   bool watch_send(waiter& entry) {
     senders_.register_observer(entry);
@@ -457,6 +476,10 @@ class array_flavor {
     while (bit <= capacity) bit <<= 1;
     return bit;
   }
+
+  std::size_t ring_bytes() const { return (sizeof(slot) + sizeof(select_state)) * capacity_; }
+
+  select_state& state_of(const slot& of) const { return select_states_[&of - slots_]; }
 
   /// The counter after `counter`: the next index, or index 0 of the next lap.
   std::size_t advance(std::size_t counter) const {
@@ -517,10 +540,11 @@ class array_flavor {
       if (head + 1 == stamp) {
         // The slot holds this lap's message: try to claim it.
         if (head_.compare_exchange_weak(head, advance(head), array_order::claim_head, array_order::head_guess)) {
-          if (candidate.hole.load(array_order::hole_flag)) {  // (A14)
+          select_state& state = select_states_[index];
+          if (state.hole.load(array_order::hole_flag)) {  // (A14)
             // An abandoned select send (R34): nothing to receive here; free the slot for the
             // next lap's sender and go on to the next slot.
-            candidate.hole.store(false, array_order::hole_flag);  // (A14)
+            state.hole.store(false, array_order::hole_flag);  // (A14)
             candidate.stamp.store(head + one_lap_, array_order::slot_release);
             senders_.notify();
             head = head_.load(array_order::head_guess);
@@ -543,7 +567,7 @@ class array_flavor {
         // until it is completed or abandoned (R33), perhaps by this very thread later: nothing
         // is receivable before it, so report the channel empty (try_recv) and let a blocking
         // receive wait outside this loop. A stale reading of the word only costs another look.
-        if (candidate.select_claim.load(array_order::select_claim_word) == claim_held) {  // (A15)
+        if (select_states_[index].select_claim.load(array_order::select_claim_word) == claim_held) {  // (A15)
           return claim::unavailable;
         }
         backoff.spin();
@@ -565,16 +589,16 @@ class array_flavor {
 
   /// A selected send's completion or abandonment takes its slot back from claim_held; false if
   /// the last receiver's discard took it first.
-  static bool take_back_select_claim(slot& claimed) {
+  bool take_back_select_claim(const slot& claimed) {
     unsigned char held = claim_held;
-    return claimed.select_claim.compare_exchange_strong(held, claim_none, array_order::select_claim_word,  // (A15)
+    return state_of(claimed).select_claim.compare_exchange_strong(held, claim_none, array_order::select_claim_word,  // (A15)
                                                         array_order::select_claim_word);
   }
 
   /// The discard's side of the same decision: true if it took a selected send's slot.
-  static bool discard_select_claim(slot& claimed) {
+  bool discard_select_claim(const slot& claimed) {
     unsigned char held = claim_held;
-    return claimed.select_claim.compare_exchange_strong(held, claim_discarded, array_order::select_claim_word,  // (A15)
+    return state_of(claimed).select_claim.compare_exchange_strong(held, claim_discarded, array_order::select_claim_word,  // (A15)
                                                         array_order::select_claim_word);
   }
 
@@ -588,8 +612,9 @@ class array_flavor {
     while (head != tail) {
       slot& current = slots_[head & (mark_bit_ - 1)];
       if (current.stamp.load(array_order::slot_ready) == head + 1) {
-        if (current.hole.load(array_order::hole_flag)) {  // (A14)
-          current.hole.store(false, array_order::hole_flag);  // (A14)
+        select_state& state = state_of(current);
+        if (state.hole.load(array_order::hole_flag)) {  // (A14)
+          state.hole.store(false, array_order::hole_flag);  // (A14)
         } else {
           current.message.destroy();
         }
@@ -615,6 +640,7 @@ class array_flavor {
   alignas(64) sync::atomic<std::size_t> head_{0};
   alignas(64) sync::atomic<std::size_t> tail_{0};
   alignas(64) slot* slots_ = nullptr;
+  select_state* select_states_ = nullptr;
   // Abandoned select sends that started and finished giving their slot back (see readiness()).
   sync::atomic<std::size_t> unclaims_started_{0};
   sync::atomic<std::size_t> unclaims_finished_{0};

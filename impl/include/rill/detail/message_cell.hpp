@@ -49,7 +49,9 @@ class message_cell {
 
  private:
   alignas(T) unsigned char storage_[sizeof(T)];
-  sync::race_marker marker_;
+  // Empty in production, and then it takes no room: a cell is exactly the size of a message, so
+  // an array slot is a stamp and a message, and a list slot a state word and a message.
+  [[no_unique_address]] sync::race_marker marker_;
 };
 
 }  // namespace rill::detail
