@@ -19,7 +19,12 @@
 // completed is *abandoned*, with the outcome SPEC R34 defines: a receive's message is destroyed
 // (as if received and dropped), a send sends nothing and releases what it had claimed; never a
 // hang, a leak or a lost slot. Complete a selected send promptly: until then, a rendezvous
-// partner waits for it, and a bounded channel's receivers wait at its claimed slot.
+// partner waits for it, and a bounded channel's blocking receivers wait at its claimed slot.
+//
+// Memory: the operations live inside the selector (in an arena of `inline_bytes`) while they
+// fit, which holds four receive operations of small messages; only beyond that does adding one
+// allocate. A selector is not copyable or movable: other threads hold the addresses of its
+// operations while it selects.
 //
 // The handles passed to recv() and send() must outlive the selector's use of them (as for
 // std::span); the selector does not copy them, so that it never keeps a channel connected.
@@ -36,6 +41,8 @@
 #include <cstddef>
 #include <expected>
 #include <memory>
+#include <memory_resource>
+#include <new>
 #include <stdexcept>
 #include <string>
 #include <utility>
@@ -105,30 +112,41 @@ class selector {
   selector& operator=(const selector&) = delete;
   ~selector() {
     if (pending_ != nullptr) pending_->abandon();
+    for (entry* added : entries_) added->~entry();  // the arena frees the memory
   }
 
-  /// A selector that, of several ready operations, picks the one added first.
-  static selector biased() {
-    selector result;
-    result.mode_ = detail::select_order::biased;
-    return result;
-  }
+  /// A selector that, of several ready operations, picks the one added first. (Returned as a
+  /// prvalue: `auto s = rill::selector::biased();` constructs in place, no move is involved.)
+  static selector biased() { return selector(detail::select_order::biased); }
+
+  /// Bytes of operations a selector holds without allocating.
+  static constexpr std::size_t inline_bytes = 1280;
 
   /// Adds a receive operation; returns its index. Throws rill::empty_handle_error for an empty
   /// handle (R22).
   template <class T>
   std::size_t recv(const receiver<T>& source) {
-    auto added = std::make_unique<typed_entry<T>>();
-    detail::bind_receive(added->op, source, added->result, "selector::recv");
-    return add(std::move(added));
+    auto* added = make_entry<typed_entry<T>>();
+    try {
+      detail::bind_receive(added->op, source, added->result, "selector::recv");
+    } catch (...) {
+      added->~typed_entry();
+      throw;
+    }
+    return add(added);
   }
 
   /// Adds a send operation; returns its index.
   template <class T>
   std::size_t send(const sender<T>& target) {
-    auto added = std::make_unique<entry>();
-    detail::bind_send(added->op, target, "selector::send");
-    return add(std::move(added));
+    auto* added = make_entry<entry>();
+    try {
+      detail::bind_send(added->op, target, "selector::send");
+    } catch (...) {
+      added->~entry();
+      throw;
+    }
+    return add(added);
   }
 
   /// Removes operation `index` from later selections (for example a disconnected channel that
@@ -183,16 +201,32 @@ class selector {
     recv_result<T> result{std::unexpect, recv_error::empty};
   };
 
-  selector(selector&& other) noexcept
-      : entries_(std::move(other.entries_)),
-        operations_(std::move(other.operations_)),
-        order_(std::move(other.order_)),
-        mode_(other.mode_) {}
+  explicit selector(detail::select_order mode) : mode_(mode) {}
 
-  std::size_t add(std::unique_ptr<entry> added) {
-    operations_.push_back(&added->op);
-    order_.push_back(0);
-    entries_.push_back(std::move(added));
+  /// Constructs an entry in the arena. Entries are never freed one by one: the selector only
+  /// adds them, and the arena releases everything when the selector goes.
+  template <class Entry>
+  Entry* make_entry() {
+    return ::new (arena_.allocate(sizeof(Entry), alignof(Entry))) Entry();
+  }
+
+  std::size_t add(entry* added) {
+    try {
+      if (entries_.capacity() == 0) {
+        // Room for a typical select in one step, rather than growing through 1, 2 and 4.
+        entries_.reserve(4);
+        operations_.reserve(4);
+        order_.reserve(4);
+      }
+      operations_.push_back(&added->op);
+      order_.push_back(0);
+      entries_.push_back(added);
+    } catch (...) {  // out of memory: the selector is as it was before the call
+      if (operations_.size() > entries_.size()) operations_.pop_back();
+      if (order_.size() > entries_.size()) order_.pop_back();
+      added->~entry();
+      throw;
+    }
     return entries_.size() - 1;
   }
 
@@ -226,9 +260,12 @@ class selector {
     return std::unexpected(select_error::timeout);
   }
 
-  std::vector<std::unique_ptr<entry>> entries_;
-  std::vector<detail::operation*> operations_;
-  std::vector<std::size_t> order_;
+  // The arena first: the vectors below allocate from it, and are destroyed before it.
+  alignas(std::max_align_t) std::byte inline_storage_[inline_bytes];
+  std::pmr::monotonic_buffer_resource arena_{inline_storage_, inline_bytes, std::pmr::new_delete_resource()};
+  std::pmr::vector<entry*> entries_{&arena_};
+  std::pmr::vector<detail::operation*> operations_{&arena_};
+  std::pmr::vector<std::size_t> order_{&arena_};
   detail::select_order mode_ = detail::select_order::unbiased;
   selected_operation* pending_ = nullptr;  // the selected operation not yet completed
 };

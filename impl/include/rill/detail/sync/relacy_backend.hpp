@@ -15,9 +15,17 @@
 //   * A timed wait times out whenever the scheduler chooses. Time is virtual: now() reads a
 //     counter that a timed-out park advances to its deadline, so no real clock leaks in.
 //   * Relacy objects (atomics, vars, mutexes) must be created inside the simulation.
+//   * Relacy renames pthreads' types with macros, so standard headers that use them
+//     (<shared_mutex>, and <memory_resource> through it) must be included before it.
 // Build flags (verify/relacy/CMakeLists.txt): -O1 -fno-sized-deallocation, and on g++
 // -fno-lifetime-dse, without which use of a destroyed Relacy object goes unseen at -O1.
 #pragma once
+
+// Standard headers that use pthreads' types must come before Relacy, which renames them with
+// macros (pthread_rwlock_t and others): <memory_resource> (rill::selector's arena) includes
+// <shared_mutex>, which then no longer compiles.
+#include <memory_resource>
+#include <shared_mutex>
 
 #include <relacy/relacy.hpp>
 
