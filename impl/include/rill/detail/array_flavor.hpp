@@ -304,10 +304,15 @@ class array_flavor {
 
   [[nodiscard]] std::size_t size() const {
     for (;;) {
-      // A consistent pair: tail did not move while head was read.
+      // A consistent pair: tail did not move while head was read. Equal readings of tail prove
+      // that only while tail only grows; a give-back (A3u) moves it back, and a new claim can
+      // bring it to the same value again, so no give-back may overlap the readings: the count
+      // of those finished is read first and of those started last, as in readiness().
+      const std::size_t finished = unclaims_finished_.load(array_order::snapshot);
       const std::size_t tail = tail_.load(array_order::snapshot);
       const std::size_t head = head_.load(array_order::snapshot);
       if (tail_.load(array_order::snapshot) != tail) continue;
+      if (unclaims_started_.load(array_order::snapshot) != finished) continue;
       const std::size_t head_index = head & (mark_bit_ - 1);
       const std::size_t tail_index = tail & (mark_bit_ - 1);
       if (head_index < tail_index) return tail_index - head_index;
