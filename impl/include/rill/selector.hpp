@@ -126,27 +126,15 @@ class selector {
   /// handle (R22).
   template <class T>
   std::size_t recv(const receiver<T>& source) {
-    auto* added = make_entry<typed_entry<T>>();
-    try {
-      detail::bind_receive(added->op, source, added->result, "selector::recv");
-    } catch (...) {
-      added->~typed_entry();
-      throw;
-    }
-    return add(added);
+    return add<typed_entry<T>>([&](typed_entry<T>& added) {
+      detail::bind_receive(added.op, source, added.result, "selector::recv");
+    });
   }
 
   /// Adds a send operation; returns its index.
   template <class T>
   std::size_t send(const sender<T>& target) {
-    auto* added = make_entry<entry>();
-    try {
-      detail::bind_send(added->op, target, "selector::send");
-    } catch (...) {
-      added->~entry();
-      throw;
-    }
-    return add(added);
+    return add<entry>([&](entry& added) { detail::bind_send(added.op, target, "selector::send"); });
   }
 
   /// Removes operation `index` from later selections (for example a disconnected channel that
@@ -203,15 +191,15 @@ class selector {
 
   explicit selector(detail::select_order mode) : mode_(mode) {}
 
-  /// Constructs an entry in the arena. Entries are never freed one by one: the selector only
-  /// adds them, and the arena releases everything when the selector goes.
-  template <class Entry>
-  Entry* make_entry() {
-    return ::new (arena_.allocate(sizeof(Entry), alignof(Entry))) Entry();
-  }
-
-  std::size_t add(entry* added) {
+  /// Constructs an entry in the arena, binds it to its channel and appends it; returns its index.
+  /// Entries are never freed one by one: the selector only adds them, and the arena releases
+  /// everything when the selector goes. If binding (an empty handle, R22) or appending throws,
+  /// the entry is destroyed and the selector is as it was.
+  template <class Entry, class Bind>
+  std::size_t add(Bind bind) {
+    Entry* added = ::new (arena_.allocate(sizeof(Entry), alignof(Entry))) Entry();
     try {
+      bind(*added);
       if (entries_.capacity() == 0) {
         // Room for a typical select in one step, rather than growing through 1, 2 and 4.
         entries_.reserve(4);
@@ -221,7 +209,7 @@ class selector {
       operations_.push_back(&added->op);
       order_.push_back(0);
       entries_.push_back(added);
-    } catch (...) {  // out of memory: the selector is as it was before the call
+    } catch (...) {  // an empty handle, or out of memory: the selector is as it was
       if (operations_.size() > entries_.size()) operations_.pop_back();
       if (order_.size() > entries_.size()) order_.pop_back();
       added->~entry();
