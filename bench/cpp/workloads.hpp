@@ -2,7 +2,7 @@
 //
 // Method
 // ------
-// The workloads are crossbeam-channel's benchmark suite (../shared/reference/benchmarks.md):
+// The workloads are crossbeam-channel's benchmark suite (docs/benchmark-workloads.md):
 // 8-byte messages, `threads` worker threads (4 unless told), wall time of the whole workload with
 // channel creation, thread start/join and channel destruction included. A program is one channel
 // implementation wrapped in an *adapter* (see `adapter` below) and `run_main<Adapter>` turns it into

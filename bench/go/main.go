@@ -1,7 +1,7 @@
 // bench/go/main.go - Go channels in crossbeam-channel's benchmark workloads.
 //
 // Method: the same workloads, message size and timing as bench/cpp/workloads.hpp (see
-// ../shared/reference/benchmarks.md): 8-byte messages (int on 64-bit), 4 goroutines per side,
+// docs/benchmark-workloads.md): 8-byte messages (int on 64-bit), 4 goroutines per side,
 // wall time of the whole workload including channel creation and goroutine start/finish. One case
 // per process: `go_chan CASE [--messages N] [--threads T]`; output `CASE  go_chan  0.512 sec`.
 // Goroutines run on GOMAXPROCS OS threads (the default: one per CPU), so a blocked goroutine

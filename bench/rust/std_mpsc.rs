@@ -1,7 +1,7 @@
 // bench/rust/std_mpsc.rs - Rust's std::sync::mpsc in crossbeam-channel's benchmark workloads.
 //
 // Method: the same workloads, message size and timing as bench/cpp/workloads.hpp (see
-// ../shared/reference/benchmarks.md): 8-byte messages (usize), 4 threads, wall time of the
+// docs/benchmark-workloads.md): 8-byte messages (usize), 4 threads, wall time of the
 // whole workload including channel creation, thread start/join and channel drop. One case per
 // process: `std_mpsc CASE [--messages N] [--threads T]`; output `CASE  rust_std_mpsc  0.512 sec`.
 // Built with `rustc -O --edition 2021`, standard library only.

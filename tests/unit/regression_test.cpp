@@ -6,7 +6,7 @@
 // sanitizer run can see (KB4, KB7, KB9, KB10, KB15-KB21, KB24, KB25) are checked elsewhere; the
 // first-block race (KB1-KB3) gets a real-thread smoke test here, its real check is Relacy's.
 //
-// Rules of the house (STYLE.md section 6): threads synchronise through the channel, std::latch or
+// Rules of the house (docs/style.md, section 6): threads synchronise through the channel, std::latch or
 // std::barrier, never through sleeps; every test is bounded by message or round counts. Where a
 // test needs a thread stalled at a precise point inside a send, it uses a message whose move
 // constructor waits on a latch (`gated`): the first move of a message passed as a prvalue is the

@@ -3,7 +3,7 @@
 // (kb<n>_...), opens with the SPEC rules it checks and the row id, then one line saying what
 // went wrong elsewhere.
 //
-// Rules of the house (STYLE.md section 6): threads synchronise through the channels, std::latch
+// Rules of the house (docs/style.md, section 6): threads synchronise through the channels, std::latch
 // or the readiness waits of R36, never through sleeps; every test is bounded by message or round
 // counts. A hang (a lost waiter, a deadlock) is turned into a failure by a bounded wait of 20 s
 // on an operation that must complete long before (the only use of a clock as an observation).
