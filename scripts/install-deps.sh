@@ -1,22 +1,43 @@
 #!/usr/bin/env bash
-# Installs every Debian package rill's build, tests, verification and benchmarks need.
-# Idempotent: packages already present are not touched, and apt is not called at all when
-# nothing is missing. Run as root on Debian 12 (bookworm); elsewhere it only reports.
+# Installs the Debian packages a part of rill needs, by group:
+#
+#   scripts/install-deps.sh test    build, tests and verification (./run-tests, ./run-verify)
+#   scripts/install-deps.sh bench   the benchmarks' peers and tools (bench/run): Go, the C++ queues,
+#                                   gnuplot, perf
+#   scripts/install-deps.sh all     both (the default, for backward compatibility)
+#
+# Idempotent: packages already present are not touched, and apt is not called at all when nothing
+# is missing. Run as root on Debian 12 (bookworm); elsewhere it only reports what is missing.
 set -euo pipefail
 
-packages=(
+test_packages=(
   # toolchain
   g++ cmake ninja-build make git
   clang-19 libclang-rt-19-dev llvm-19
   # test and verification libraries
   libgtest-dev libgmock-dev librapidcheck-dev relacy-dev
-  # benchmarks (bench/run): Go and C++ peers, the chart, context-switch counts
-  libbenchmark-dev
-  golang-go libconcurrentqueue-dev libtbb-dev libboost-fiber-dev
-  gnuplot-nox time linux-perf
-  # reporting
+  # reporting (run-verify, the mutation bank, spec/coverage.py)
   python3
 )
+bench_packages=(
+  # Google Benchmark for bench/cpp, then the peers bench/run compares rill with
+  libbenchmark-dev
+  golang-go libconcurrentqueue-dev libtbb-dev libboost-fiber-dev
+  # the chart, peak memory and context-switch counts
+  gnuplot-nox time linux-perf
+)
+
+packages=()
+groups=("$@")
+[ ${#groups[@]} -gt 0 ] || groups=(all)
+for group in "${groups[@]}"; do
+  case "$group" in
+    test) packages+=("${test_packages[@]}") ;;
+    bench) packages+=("${bench_packages[@]}") ;;
+    all) packages+=("${test_packages[@]}" "${bench_packages[@]}") ;;
+    *) echo "install-deps: unknown group '$group' (test, bench or all)" >&2; exit 2 ;;
+  esac
+done
 
 missing=()
 for package in "${packages[@]}"; do
@@ -26,11 +47,11 @@ for package in "${packages[@]}"; do
 done
 
 if [ ${#missing[@]} -eq 0 ]; then
-  echo "install-deps: all ${#packages[@]} packages present"
+  echo "install-deps (${groups[*]}): all ${#packages[@]} packages present"
   exit 0
 fi
 
-echo "install-deps: installing ${missing[*]}"
+echo "install-deps (${groups[*]}): installing ${missing[*]}"
 if [ "$(id -u)" -ne 0 ]; then
   echo "install-deps: not root; install these packages and run again: ${missing[*]}" >&2
   exit 1
