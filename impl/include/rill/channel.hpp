@@ -7,6 +7,10 @@
 //
 // Handles are cheap to copy (every copy is another sender or receiver of the same channel: MPMC)
 // and to move (the source becomes empty). The channel lives until its last handle is gone.
+// Every channel operation is thread-safe and leaves the handle itself unchanged, so all of them
+// are const member functions (crossbeam's take `&self`): a const handle, or one captured by a
+// lambda that is not `mutable`, sends and receives. Only assignment, swap and reset() change
+// which channel a handle refers to.
 // Every rule cited below is in spec/SPEC.md; docs/porting.md maps Rust's and Go's operations.
 //
 // This file is deliberately thin: it checks arguments and dispatches to one of the flavors,
@@ -159,21 +163,21 @@ class sender {
   friend void swap(sender& left, sender& right) noexcept { left.swap(right); }
 
   /// Sends, blocking while the channel is full (rendezvous: until a receiver takes it). R3.
-  send_result<T> send(T message) {
+  send_result<T> send(T message) const {
     return detail::dispatch<T>(ref_, "send", [&](auto& state) {
       return state.channel().send(std::move(message), std::nullopt);
     });
   }
 
   /// Sends only if that is possible without blocking. R4.
-  send_result<T> try_send(T message) {
+  send_result<T> try_send(T message) const {
     return detail::dispatch<T>(ref_, "try_send",
                                [&](auto& state) { return state.channel().try_send(std::move(message)); });
   }
 
   /// Sends, giving up after `timeout` (R5, R20).
   template <class Rep, class Period>
-  send_result<T> send_for(T message, std::chrono::duration<Rep, Period> timeout) {
+  send_result<T> send_for(T message, std::chrono::duration<Rep, Period> timeout) const {
     return detail::dispatch<T>(ref_, "send_for", [&](auto& state) {
       return state.channel().send(std::move(message), detail::sync::deadline_after(timeout));
     });
@@ -181,7 +185,7 @@ class sender {
 
   /// Sends, giving up at `deadline` (R5, R20).
   template <class Clock, class Duration>
-  send_result<T> send_until(T message, std::chrono::time_point<Clock, Duration> deadline) {
+  send_result<T> send_until(T message, std::chrono::time_point<Clock, Duration> deadline) const {
     return detail::dispatch<T>(ref_, "send_until", [&](auto& state) {
       return state.channel().send(std::move(message), detail::sync::deadline_at(deadline));
     });
@@ -189,7 +193,7 @@ class sender {
 
   /// Closes the channel for everyone (R12): sends fail from now on; receivers drain what is
   /// buffered, then see disconnected. Destroys nothing. Idempotent.
-  void close() {
+  void close() const {
     detail::dispatch<T>(ref_, "close", [](auto& state) { state.channel().disconnect(); });
   }
 
@@ -258,18 +262,18 @@ class receiver {
   friend void swap(receiver& left, receiver& right) noexcept { left.swap(right); }
 
   /// Receives, blocking while the channel is empty and not disconnected. R6.
-  recv_result<T> recv() {
+  recv_result<T> recv() const {
     return detail::dispatch<T>(ref_, "recv", [](auto& state) { return state.channel().recv(std::nullopt); });
   }
 
   /// Receives only if a message is available now. R7.
-  recv_result<T> try_recv() {
+  recv_result<T> try_recv() const {
     return detail::dispatch<T>(ref_, "try_recv", [](auto& state) { return state.channel().try_recv(); });
   }
 
   /// Receives, giving up after `timeout` (R8, R20).
   template <class Rep, class Period>
-  recv_result<T> recv_for(std::chrono::duration<Rep, Period> timeout) {
+  recv_result<T> recv_for(std::chrono::duration<Rep, Period> timeout) const {
     return detail::dispatch<T>(ref_, "recv_for", [&](auto& state) {
       return state.channel().recv(detail::sync::deadline_after(timeout));
     });
@@ -277,14 +281,14 @@ class receiver {
 
   /// Receives, giving up at `deadline` (R8, R20).
   template <class Clock, class Duration>
-  recv_result<T> recv_until(std::chrono::time_point<Clock, Duration> deadline) {
+  recv_result<T> recv_until(std::chrono::time_point<Clock, Duration> deadline) const {
     return detail::dispatch<T>(ref_, "recv_until", [&](auto& state) {
       return state.channel().recv(detail::sync::deadline_at(deadline));
     });
   }
 
   /// Closes the channel for everyone (R12).
-  void close() {
+  void close() const {
     detail::dispatch<T>(ref_, "close", [](auto& state) { state.channel().disconnect(); });
   }
 
@@ -341,11 +345,11 @@ class receiver {
     /// Converts to the next receive's result, so that construct_at() below builds that result
     /// in the iterator itself: the message is not staged in a temporary on the way (KB11).
     struct next_message {
-      receiver* source;
+      const receiver* source;
       bool blocking;
       operator recv_result<T>() const { return blocking ? source->recv() : source->try_recv(); }  // NOLINT
     };
-    explicit iterator(receiver* source, bool blocking) : source_(source), blocking_(blocking) { advance(); }
+    explicit iterator(const receiver* source, bool blocking) : source_(source), blocking_(blocking) { advance(); }
     void advance() {
       // The receiver outlives the range (the range-for holds it); if it was reset meanwhile,
       // the range ends rather than throwing from operator++.
@@ -361,12 +365,12 @@ class receiver {
         throw;
       }
     }
-    receiver* source_ = nullptr;
+    const receiver* source_ = nullptr;
     bool blocking_ = true;
     mutable recv_result<T> current_{std::unexpect, recv_error::disconnected};
   };
 
-  iterator begin() {
+  iterator begin() const {
     if (!valid()) throw empty_handle_error("begin");
     return iterator(this, true);
   }
@@ -384,8 +388,8 @@ class receiver {
 
    private:
     friend class receiver;
-    explicit drain_view(receiver* source) : source_(source) {}
-    receiver* source_;
+    explicit drain_view(const receiver* source) : source_(source) {}
+    const receiver* source_;
   };
 
   drain_view try_iter() { return drain_view(this); }

@@ -6,6 +6,7 @@
 // (moved-from or reset) handle (R22), and an absurd capacity (R2).
 #pragma once
 
+#include <concepts>
 #include <cstdint>
 #include <expected>
 #include <stdexcept>
@@ -34,6 +35,20 @@ template <class T>
 struct send_error {
   send_errc reason;
   T message;
+
+  // crossbeam's predicates (TrySendError::is_full and friends).
+  [[nodiscard]] constexpr bool is_full() const noexcept { return reason == send_errc::full; }
+  [[nodiscard]] constexpr bool is_timeout() const noexcept { return reason == send_errc::timeout; }
+  [[nodiscard]] constexpr bool is_disconnected() const noexcept { return reason == send_errc::disconnected; }
+
+  /// Equal reasons and equal messages, when messages compare: so that a test can write
+  /// `EXPECT_EQ(tx.try_send(2), std::unexpected(rill::send_error<int>{rill::send_errc::full, 2}))`,
+  /// as Rust's `assert_eq!(s.try_send(2), Err(TrySendError::Full(2)))`.
+  friend constexpr bool operator==(const send_error& left, const send_error& right)
+    requires std::equality_comparable<T>
+  {
+    return left.reason == right.reason && left.message == right.message;
+  }
 };
 
 /// The result of a send: nothing on success, the message back on failure.

@@ -128,10 +128,7 @@ class sender {
   friend struct detail::mpsc_access<T>;
   explicit sender(rill::sender<T>&& inner) noexcept : inner_(std::move(inner)) {}
 
-  // mutable: rill::sender's operations are non-const, yet safe to call concurrently on one object
-  // (they only read the reference to the channel); const here says so to the caller, as Rust's
-  // `fn send(&self)` on a Sync Sender does.
-  mutable rill::sender<T> inner_;
+  rill::sender<T> inner_;
 };
 
 /// Rust: SyncSender<T>. The same type as sender<T>: rill's senders do not depend on the flavor.
@@ -157,14 +154,14 @@ class receiver {
 
   /// Receives, blocking while the channel is empty and connected; `disconnected` once it is
   /// disconnected and drained (R6, R10).
-  recv_result<T> recv() { return inner_.recv(); }
+  recv_result<T> recv() const { return inner_.recv(); }
 
   /// Receives only if a message is available now: `empty` or `disconnected` otherwise (R7).
-  recv_result<T> try_recv() { return inner_.try_recv(); }
+  recv_result<T> try_recv() const { return inner_.try_recv(); }
 
   /// Rust: recv_timeout(Duration). Receives, giving up with `timeout` after `timeout` (R8, R20).
   template <class Rep, class Period>
-  recv_result<T> recv_timeout(std::chrono::duration<Rep, Period> timeout) {
+  recv_result<T> recv_timeout(std::chrono::duration<Rep, Period> timeout) const {
     if (!valid()) throw empty_handle_error("recv_timeout");
     return inner_.recv_for(timeout);
   }
@@ -172,14 +169,14 @@ class receiver {
   /// Rust: recv_deadline(Instant) (unstable there). Receives, giving up with `timeout` at
   /// `deadline`, a time point of any clock (R8, R20).
   template <class Clock, class Duration>
-  recv_result<T> recv_deadline(std::chrono::time_point<Clock, Duration> deadline) {
+  recv_result<T> recv_deadline(std::chrono::time_point<Clock, Duration> deadline) const {
     if (!valid()) throw empty_handle_error("recv_deadline");
     return inner_.recv_until(deadline);
   }
 
   /// Blocking iteration, Rust's `for v in &rx`: each step is recv(); the loop ends when the
   /// channel is disconnected and drained (R27). Throws empty_handle_error on an empty receiver.
-  iterator begin() { return inner_.begin(); }
+  iterator begin() const { return inner_.begin(); }
   std::default_sentinel_t end() const noexcept { return {}; }
 
   /// The same blocking iteration as a range (Rust: rx.iter()). The receiver must outlive it.

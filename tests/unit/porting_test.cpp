@@ -1,0 +1,117 @@
+// Unit tests of the API shapes that code ported from Rust (crossbeam-channel, std::sync::mpsc) and
+// Go needs to read naturally (docs/porting.md has a row for each). Compile-time checks are
+// static_asserts at namespace scope: this file does not build if one fails. What must not compile
+// is checked by tests/compile_fail/.
+#include <rill/mpsc.hpp>
+#include <rill/rill.hpp>
+
+#include "support/channel_kinds.hpp"
+
+#include <gtest/gtest.h>
+
+#include <concepts>
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <thread>
+#include <type_traits>
+#include <utility>
+
+namespace {
+
+using rill::test::flavor;
+
+// --- const handles (crossbeam's operations take &self) -------------------------------------------
+
+template <class Handle>
+concept const_sender = requires(const Handle& handle, typename Handle::value_type message) {
+  handle.send(std::move(message));
+  handle.try_send(std::move(message));
+  handle.send_for(std::move(message), std::chrono::milliseconds(1));
+  handle.send_until(std::move(message), std::chrono::steady_clock::now());
+  handle.close();
+};
+template <class Handle>
+concept const_receiver = requires(const Handle& handle) {
+  handle.recv();
+  handle.try_recv();
+  handle.recv_for(std::chrono::milliseconds(1));
+  handle.recv_until(std::chrono::steady_clock::now());
+  handle.close();
+  handle.begin();
+};
+static_assert(const_sender<rill::sender<int>>);
+static_assert(const_receiver<rill::receiver<int>>);
+template <class Handle>
+concept const_mpsc_receiver = requires(const Handle& handle) {
+  handle.recv();
+  handle.try_recv();
+  handle.recv_timeout(std::chrono::milliseconds(1));
+  handle.begin();
+};
+static_assert(const_mpsc_receiver<rill::mpsc::receiver<int>>);
+
+class porting_test : public ::testing::TestWithParam<flavor> {};
+
+TEST_P(porting_test, operations_work_through_const_handles_and_lambdas_that_are_not_mutable) {
+  // SPEC R3, R4, R6, R7, R12
+  const auto [tx, rx] = GetParam().make<int>();
+  std::jthread producer([tx = tx] {  // captured by copy: const inside a lambda that is not mutable
+    for (int value = 0; value < 3; ++value) ASSERT_TRUE(tx.send(value).has_value());
+    tx.close();
+  });
+  int expected = 0;
+  for (const int value : rx) EXPECT_EQ(value, expected++);  // iteration over a const receiver
+  EXPECT_EQ(expected, 3);
+  EXPECT_EQ(rx.try_recv(), std::unexpected(rill::recv_error::disconnected));
+}
+
+// --- errors compare, with crossbeam's predicates -------------------------------------------------
+
+struct not_comparable {
+  int value;
+};
+template <class T>
+concept comparable_send_error = requires(const rill::send_error<T>& error) { error == error; };
+static_assert(comparable_send_error<int>);
+static_assert(!comparable_send_error<not_comparable>, "send_error<T> compares only when T does");
+
+TEST_P(porting_test, send_and_receive_errors_compare_like_rust_results) {
+  // SPEC R4, R7, R9
+  const auto [tx, rx] = GetParam().make<int>();
+  if (GetParam().rendezvous()) {
+    EXPECT_EQ(tx.try_send(2), std::unexpected(rill::send_error<int>{rill::send_errc::full, 2}));
+  } else if (GetParam().unbounded()) {
+    EXPECT_EQ(tx.try_send(2), (rill::send_result<int>{}));
+  } else {
+    for (std::size_t i = 0; i < GetParam().room(); ++i) ASSERT_TRUE(tx.try_send(1).has_value());
+    EXPECT_EQ(tx.try_send(2), std::unexpected(rill::send_error<int>{rill::send_errc::full, 2}));
+    EXPECT_NE(tx.try_send(2), std::unexpected(rill::send_error<int>{rill::send_errc::full, 3}));
+    EXPECT_TRUE(tx.try_send(2).error().is_full());
+  }
+  rx.close();
+  const auto failed = tx.try_send(4);
+  ASSERT_FALSE(failed.has_value());
+  EXPECT_EQ(failed.error(), (rill::send_error<int>{rill::send_errc::disconnected, 4}));
+  EXPECT_TRUE(failed.error().is_disconnected());
+  EXPECT_FALSE(failed.error().is_full());
+  EXPECT_FALSE(failed.error().is_timeout());
+}
+
+TEST_P(porting_test, a_timed_out_send_reports_is_timeout) {
+  // SPEC R5
+  const auto [tx, rx] = GetParam().make<int>();
+  if (GetParam().unbounded()) GTEST_SKIP() << "an unbounded send never waits";
+  for (std::size_t i = 0; i < GetParam().room(); ++i) ASSERT_TRUE(tx.try_send(1).has_value());
+  const auto failed = tx.send_for(7, std::chrono::milliseconds(1));
+  ASSERT_FALSE(failed.has_value());
+  EXPECT_TRUE(failed.error().is_timeout());
+  EXPECT_EQ(failed.error().message, 7);
+}
+
+INSTANTIATE_TEST_SUITE_P(flavors, porting_test,
+                         ::testing::Values(flavor{"rendezvous", 0}, flavor{"bounded1", 1}, flavor{"bounded4", 4},
+                                           flavor{"unbounded", std::nullopt}),
+                         [](const auto& info) { return std::string(info.param.name); });
+
+}  // namespace
