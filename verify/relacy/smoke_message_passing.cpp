@@ -13,10 +13,10 @@
 namespace sync_layer = rill::detail::sync;
 
 namespace order {
-// (P1) release: publishes the write of `payload` to the thread whose acquire load (P2) reads 1.
-inline constexpr sync_layer::ordering publish = sync_layer::ordering_site("smoke.publish", std::memory_order_release);  // (P1)
-// (P2) acquire: synchronizes-with (P1).
-inline constexpr sync_layer::ordering observe = sync_layer::ordering_site("smoke.observe", std::memory_order_acquire);  // (P2)
+// (M1) release: publishes the write of `payload` to the thread whose acquire load (M2) reads 1.
+inline constexpr sync_layer::ordering publish = sync_layer::ordering_site("smoke.publish", std::memory_order_release);  // (M1)
+// (M2) acquire: synchronizes-with (M1).
+inline constexpr sync_layer::ordering observe = sync_layer::ordering_site("smoke.observe", std::memory_order_acquire);  // (M2)
 }  // namespace order
 
 struct smoke_message_passing : rl::test_suite<smoke_message_passing, 2> {
