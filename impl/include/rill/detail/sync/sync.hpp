@@ -10,6 +10,8 @@
 //   -------   -----------------------------    ---------------------------------------------
 //   std       (default)                        production: std::atomic, futex-backed parking
 //   relacy    RILL_SYNC_BACKEND_RELACY          model checking with Relacy (verify/relacy/)
+//   sim       RILL_SYNC_BACKEND_SIM             schedule fuzzing: a deterministic scheduler of
+//                                               fibers with virtual time (fuzz/, docs/fuzzing.md)
 //
 // A backend header defines, in namespace rill::detail::sync, the same set of names:
 //
@@ -34,8 +36,8 @@
 //   random_below(n)      a uniformly random integer in [0, n) (an unbiased select's choices);
 //                        under Relacy a scheduler choice, so every outcome is explored.
 //
-// A third backend (a deterministic scheduler with virtual time, for schedule fuzzing) is added by
-// writing one more header with these names and one more branch below; channel code is untouched.
+// The sim backend (a deterministic scheduler with virtual time, for schedule fuzzing) is one more
+// header with these names and one more branch below; channel code does not know which it runs on.
 //
 // Nothing outside this directory may name std::atomic, std::mutex, std::condition_variable,
 // thread_local, std::this_thread or a clock's now(); `ctest -L lint` enforces it.
@@ -43,6 +45,8 @@
 
 #if defined(RILL_SYNC_BACKEND_RELACY)
 #include "rill/detail/sync/relacy_backend.hpp"
+#elif defined(RILL_SYNC_BACKEND_SIM)
+#include "rill/detail/sync/sim_backend.hpp"
 #else
 #include "rill/detail/sync/std_backend.hpp"
 #endif
