@@ -1,0 +1,1238 @@
+// fuzz/harness.hpp - runs one decoded program on the sim backend and judges the execution.
+//
+// Each thread of the program is a simulated thread (a fiber of the sim backend's scheduler). Its
+// handles live in a table the harness owns (two slots per channel and side, one timer slot), so
+// that the harness can reach every channel when the program blocks for ever. Messages are
+// `message` objects with an id (thread and sequence number) whose constructions and destructions
+// are counted, so the harness knows at the end whether every message was destroyed exactly once.
+//
+// The oracle (each check cites its rule):
+//   * every received message was sent on that channel, is received at most once, was not handed
+//     back by a failed send and not destroyed before (R9, R25);
+//   * per-sender FIFO: one receiving thread sees one sending thread's messages on one channel in
+//     the order they were sent (R13);
+//   * a failed send hands back its own message (R9); `full` only from try_send, `timeout` only
+//     from timed forms and only once the deadline has passed on the virtual clock (R4, R5, R8,
+//     R20); a deadline of "max" never times out (R20, R44);
+//   * disconnection is permanent: a send that starts after any thread saw the channel
+//     disconnected fails with `disconnected` (R10-R12, R16), a query reports it (R26), and a
+//     receive that starts after one reported `disconnected` does not find a message (R10);
+//   * queries give values the channel can have (capacity, size bounds, handle counts, R21, R26);
+//   * empty handles throw for operations and not for copies and resets (R22, R39);
+//   * exactly one handler of a select statement runs, a selected receive holds a message or
+//     `disconnected`, a selected send completes or hands back its message (R30, R32, R33);
+//   * timer messages are never delivered before their time (R40, R41) and timers never
+//     disconnect (R43);
+//   * at the end, every message was destroyed exactly once and every allocation of the sync
+//     layer was freed: no channel, block or message leaked or was destroyed twice (R9, R25);
+//   * blocking for ever: when no thread can run and no deadline is pending, the harness looks at
+//     what each thread waits for. If one could complete (its channel has room, a message, is
+//     disconnected, or a rendezvous partner waits too), it is a lost wake-up (R19). Otherwise
+//     the program legitimately blocks for ever; the harness then closes every channel (a
+//     "rescue") and the run goes on: every waiting thread must wake (R12). A thread blocked on a
+//     lock nobody will release, or parked inside an operation that may not block, is a failure.
+//   * a livelock (the scheduler's step budget without progress) is a failure (R19).
+#pragma once
+
+#include "decisions.hpp"
+#include "program.hpp"
+
+#include <rill/rill.hpp>
+
+#include <array>
+#include <chrono>
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <ostream>
+#include <sstream>
+#include <string>
+#include <utility>
+#include <vector>
+
+namespace rill::fuzz {
+
+namespace sim = rill::detail::sync::sim;
+using nanoseconds = std::chrono::nanoseconds;
+
+inline constexpr int max_threads = 6;
+inline constexpr int max_channels = 3;
+inline constexpr int sequence_space = 64;
+inline constexpr int id_space = max_threads * sequence_space;
+
+class execution;
+inline execution*& current_execution() {
+  static execution* current = nullptr;
+  return current;
+}
+
+/// A message whose every construction and destruction the execution counts.
+class message {
+ public:
+  explicit message(int id);
+  message(message&& other) noexcept : id_(std::exchange(other.id_, -1)) {}
+  message& operator=(message&& other) noexcept {
+    if (this != &other) {
+      destroy();
+      id_ = std::exchange(other.id_, -1);
+    }
+    return *this;
+  }
+  ~message() { destroy(); }
+  [[nodiscard]] int id() const noexcept { return id_; }
+
+ private:
+  void destroy() noexcept;
+  int id_ = -1;
+};
+
+inline std::string message_name(int id) {
+  if (id < 0) return "(moved-from message)";
+  return "m" + std::to_string(id / sequence_space) + "." + std::to_string(id % sequence_space);
+}
+
+struct run_report {
+  bool failed = false;
+  std::string reason;
+  std::uint64_t steps = 0;
+  std::uint64_t switches = 0;
+  bool rescued = false;
+};
+
+struct run_options {
+  std::ostream* trace = nullptr;  // the program and every step, for replay
+  std::uint64_t no_progress_limit = 200000;
+};
+
+inline nanoseconds duration_of(span_class which) {
+  switch (which) {
+    case span_class::zero: return nanoseconds(0);
+    case span_class::negative: return -nanoseconds(5000);
+    case span_class::micro: return nanoseconds(1000);
+    case span_class::milli: return nanoseconds(1000000);
+    case span_class::hour: return std::chrono::hours(1);
+    case span_class::max: return nanoseconds::max();
+  }
+  return nanoseconds(0);
+}
+
+inline sim::time_point deadline_of(span_class which, sim::time_point start) {
+  if (which == span_class::max) return sim::time_point::max();
+  return start + duration_of(which);
+}
+
+class execution {
+ public:
+  execution(const program& decoded, std::span<const std::uint8_t> schedule, run_options options)
+      : program_(decoded), decisions_(schedule), options_(options) {}
+
+  run_report run();
+
+  // ---- message accounting, called by `message` ----
+  void created(int id) {
+    if (id < 0 || id >= id_space) return;
+    if (++created_[id] > 1) fail("the harness made " + message_name(id) + " twice");
+  }
+  void destroyed(int id) {
+    if (id < 0 || id >= id_space) return;
+    // SPEC R9, R25: a message is destroyed exactly once.
+    if (++destroyed_[id] > created_[id]) fail("R25: " + message_name(id) + " destroyed twice");
+  }
+
+ private:
+  struct timer_slot {
+    rill::receiver<rill::instant> receiver;
+    sim::time_point earliest{};  // no message may carry an earlier time point
+  };
+
+  struct held_selection {
+    std::unique_ptr<rill::selector> selection;
+    std::vector<rill::receiver<rill::instant>> timers;
+    std::vector<sim::time_point> timer_earliest;
+    std::optional<rill::selected_operation> chosen;
+    const operation* op = nullptr;
+    std::size_t case_number = 0;
+    std::uint64_t started = 0;
+    int reserved_id = -1;
+  };
+
+  struct thread_state {
+    unsigned id = 0;
+    std::array<std::array<rill::sender<message>, 2>, max_channels> senders;
+    std::array<std::array<rill::receiver<message>, 2>, max_channels> receivers;
+    timer_slot timer;
+    int next_sequence = 0;
+    const operation* current = nullptr;
+    std::size_t current_index = 0;
+    bool may_block = false;  // the current operation may wait for another thread
+    std::unique_ptr<held_selection> held;
+    bool finished = false;
+  };
+
+  // ---- failures ----
+  void fail(std::string why) {
+    if (!failed_) {
+      failed_ = true;
+      reason_ = std::move(why);
+      if (options_.trace != nullptr) *options_.trace << "FAILURE: " << reason_ << "\n";
+    }
+    if (scheduler_ != nullptr && scheduler_->in_thread()) scheduler_->stop();
+  }
+
+  // ---- tracing ----
+  void event(const thread_state& me, const std::string& text) {
+    if (options_.trace == nullptr) return;
+    *options_.trace << "[" << scheduler_->steps() << " " << time_text() << "] T" << me.id << " op "
+                    << me.current_index << ": " << text << "\n";
+  }
+  std::string time_text() const {
+    const auto elapsed = scheduler_->now() - sim::time_point(std::chrono::seconds(1));
+    return "t=" + std::to_string(std::chrono::duration_cast<nanoseconds>(elapsed).count()) + "ns";
+  }
+  void print_step(const sim::step& taken);
+
+  // ---- the program ----
+  void setup();
+  void thread_body(unsigned index);
+  void execute(thread_state& me, const operation& op);
+  void execute_send(thread_state& me, const operation& op);
+  void execute_recv(thread_state& me, const operation& op);
+  void execute_handles(thread_state& me, const operation& op);
+  void execute_iterate(thread_state& me, const operation& op);
+  void execute_query(thread_state& me, const operation& op);
+  void execute_select(thread_state& me, const operation& op);
+  void execute_selector(thread_state& me, const operation& op);
+  void execute_timer(thread_state& me, const operation& op);
+  void finish_held(thread_state& me, bool complete);
+  void complete_selected(thread_state& me, held_selection& held, bool complete);
+  void release_everything(thread_state& me);
+
+  int new_id(thread_state& me, std::uint8_t channel) {
+    const int id = static_cast<int>(me.id) * sequence_space + me.next_sequence++;
+    channel_of_[id] = channel;
+    return id;
+  }
+
+  // ---- the oracle ----
+  [[nodiscard]] bool seen_disconnected_before(std::uint8_t channel, std::uint64_t started) const {
+    return disconnected_at_[channel] != never_seen && disconnected_at_[channel] < started;
+  }
+  void saw_disconnected(std::uint8_t channel) {
+    if (disconnected_at_[channel] == never_seen) disconnected_at_[channel] = scheduler_->steps();
+  }
+  void check_timeout(const char* rule, span_class timeout, sim::time_point start) {
+    // SPEC R20: a deadline that cannot be reached never passes; another passes only at its time.
+    if (timeout == span_class::max) fail(std::string(rule) + ": timed out with no deadline (duration max)");
+    if (scheduler_->now() < deadline_of(timeout, start)) {
+      fail(std::string(rule) + ": timed out before its deadline on the virtual clock");
+    }
+  }
+  void received(thread_state& me, std::uint8_t channel, int id, std::uint64_t started);
+  void check_send(thread_state& me, std::uint8_t channel, int id, std::uint64_t started,
+                  const rill::send_result<message>& result, op_code code, span_class timeout, sim::time_point start);
+  void check_recv(thread_state& me, std::uint8_t channel, std::uint64_t started,
+                  const rill::recv_result<message>& result, op_code code, span_class timeout, sim::time_point start);
+  void check_timer_message(const rill::recv_result<rill::instant>& result, sim::time_point earliest, bool may_time_out,
+                           const char* what);
+  void rescue();
+  std::string describe_blocked() const;
+
+  const program& program_;
+  byte_decisions decisions_;
+  run_options options_;
+  sim::scheduler* scheduler_ = nullptr;
+  std::vector<std::unique_ptr<thread_state>> threads_;
+
+  std::array<int, id_space> created_{};
+  std::array<int, id_space> destroyed_{};
+  std::array<int, id_space> received_{};
+  std::array<int, id_space> returned_{};
+  std::array<std::uint8_t, id_space> channel_of_{};
+  // Per receiving thread, channel and sending thread: (sequence, step the receive started).
+  std::array<std::array<std::array<std::vector<std::pair<int, std::uint64_t>>, max_threads>, max_channels>, max_threads>
+      receptions_{};
+  static constexpr std::uint64_t never_seen = ~std::uint64_t{0};
+  std::array<std::uint64_t, max_channels> disconnected_at_{never_seen, never_seen, never_seen};
+  std::array<std::uint64_t, max_channels> drained_at_{never_seen, never_seen, never_seen};
+  std::array<bool, max_channels> ever_held_{};
+  std::array<bool, max_channels> maybe_hole_{};
+  bool failed_ = false;
+  bool rescued_ = false;
+  std::string reason_;
+};
+
+inline message::message(int id) : id_(id) {
+  if (execution* current = current_execution()) current->created(id);
+}
+inline void message::destroy() noexcept {
+  if (id_ < 0) return;
+  if (execution* current = current_execution()) current->destroyed(id_);
+  id_ = -1;
+}
+
+inline void execution::print_step(const sim::step& taken) {
+  std::ostream& out = *options_.trace;
+  if (taken.kind == sim::step_kind::time_jump) {
+    out << "[" << taken.index << " " << time_text() << "]    clock jumps to the earliest deadline\n";
+    return;
+  }
+  std::string file = taken.where.file_name();
+  if (const auto cut = file.find("include/rill/"); cut != std::string::npos) file = file.substr(cut + 8);
+  if (const auto cut = file.find("fuzz/"); cut != std::string::npos) file = file.substr(cut);
+  out << "[" << taken.index << " " << time_text() << "]    ";
+  if (taken.thread == sim::no_thread) {
+    out << "main";
+  } else if (taken.thread >= program_.threads.size()) {
+    out << "rescue";
+  } else {
+    out << "T" << taken.thread;
+  }
+  out << " " << sim::to_string(taken.kind);
+  if (taken.has_order) {
+    out << " " << (taken.site_name != nullptr ? taken.site_name : "(unnamed)") << "/" << sim::to_string(taken.order);
+  }
+  if (taken.has_value) out << " = " << taken.value;
+  out << "  " << file << ":" << taken.where.line() << "\n";
+}
+
+inline run_report execution::run() {
+  sim::options settings;
+  settings.park_after = program_.park_after;
+  settings.spurious_failures = program_.spurious_failures;
+  settings.no_progress_limit = options_.no_progress_limit;
+  sim::scheduler scheduler(decisions_, settings);
+  scheduler_ = &scheduler;
+  sim::active() = &scheduler;
+  current_execution() = this;
+  if (options_.trace != nullptr) {
+    print(program_, *options_.trace);
+    scheduler.observer = [this](const sim::step& taken) { print_step(taken); };
+  }
+  const long long allocations_before = sim::live_allocations();
+
+  setup();
+  for (unsigned t = 0; t < threads_.size(); ++t) scheduler.spawn([this, t] { thread_body(t); });
+
+  for (;;) {
+    const sim::run_status status = scheduler.run();
+    if (failed_) break;
+    if (status == sim::run_status::finished) break;
+    if (status == sim::run_status::step_limit) {
+      // SPEC R19: operations finish; a spin that never ends is a bug.
+      fail("R19: livelock: " + std::to_string(settings.no_progress_limit) +
+           " steps without any operation returning\n" + describe_blocked());
+      break;
+    }
+    if (status == sim::run_status::stopped) {
+      fail(scheduler.violation_message());
+      break;
+    }
+    // Stuck: nobody can run and no deadline is pending.
+    if (rescued_) {
+      // SPEC R12: close() wakes every blocked sender and receiver.
+      fail("R12, R19: still blocked after every channel was closed\n" + describe_blocked());
+      break;
+    }
+    rescued_ = true;
+    if (options_.trace != nullptr) *options_.trace << "every thread is blocked: checking that none could go on\n";
+    scheduler.spawn([this] { rescue(); });
+  }
+
+  if (!failed_) {
+    for (int id = 0; id < id_space; ++id) {
+      // SPEC R9, R25: every message is destroyed exactly once, by its receiver, by the channel or
+      // by the sender it was handed back to.
+      if (created_[id] != destroyed_[id]) {
+        fail("R9, R25: " + message_name(id) + " was made " + std::to_string(created_[id]) + " times and destroyed " +
+             std::to_string(destroyed_[id]) + " times (" + (destroyed_[id] < created_[id] ? "leaked" : "twice") + ")");
+        break;
+      }
+    }
+  }
+  if (!failed_ && sim::live_allocations() != allocations_before) {
+    // SPEC R25: the shared state (and every block) is freed exactly once when the last handle goes.
+    fail("R25: " + std::to_string(sim::live_allocations() - allocations_before) +
+         " allocation(s) of the sync layer not freed when every handle was gone");
+  }
+
+  run_report report;
+  report.failed = failed_;
+  report.reason = reason_;
+  report.steps = scheduler.steps();
+  report.switches = scheduler.switches();
+  report.rescued = rescued_;
+  if (failed_) {
+    // The unfinished threads are never resumed; what they hold (handles, messages, channel
+    // memory) is left alone rather than destroyed under their feet.
+    for (auto& each : threads_) (void)each.release();
+  } else {
+    threads_.clear();
+  }
+  current_execution() = nullptr;
+  scheduler_ = nullptr;
+  return report;
+}
+
+inline void execution::setup() {
+  const std::size_t thread_count = std::min<std::size_t>(program_.threads.size(), max_threads);
+  for (unsigned t = 0; t < thread_count; ++t) {
+    threads_.push_back(std::make_unique<thread_state>());
+    threads_.back()->id = t;
+  }
+  for (std::size_t c = 0; c < program_.channels.size() && c < max_channels; ++c) {
+    const channel_spec& spec = program_.channels[c];
+    auto [sender, receiver] =
+        spec.kind == flavor::list ? rill::unbounded<message>() : rill::bounded<message>(spec.kind == flavor::zero ? 0 : spec.capacity);
+    for (unsigned t = 0; t < thread_count; ++t) {
+      const std::uint8_t holds = program_.threads[t].handles[c];
+      if (holds & 1) threads_[t]->senders[c][0] = sender;
+      if (holds & 2) threads_[t]->receivers[c][0] = receiver;
+    }
+  }  // the originals go here: a channel nobody holds a side of is disconnected from the start
+}
+
+inline void execution::thread_body(unsigned index) {
+  thread_state& me = *threads_[index];
+  const thread_spec& spec = program_.threads[index];
+  for (std::size_t i = 0; i < spec.ops.size(); ++i) {
+    me.current = &spec.ops[i];
+    me.current_index = i;
+    me.may_block = false;
+    event(me, describe(spec.ops[i]));
+    try {
+      execute(me, spec.ops[i]);
+    } catch (const std::exception& error) {
+      fail(std::string("unexpected exception from ") + describe(spec.ops[i]) + ": " + error.what());
+    }
+    me.may_block = false;
+    scheduler_->note_progress();
+  }
+  me.current = nullptr;
+  me.current_index = spec.ops.size();
+  event(me, "done; releasing its handles");
+  release_everything(me);
+  me.finished = true;
+}
+
+inline void execution::release_everything(thread_state& me) {
+  if (me.held) finish_held(me, true);
+  for (auto& side : me.senders) {
+    for (auto& handle : side) handle.reset();
+  }
+  for (auto& side : me.receivers) {
+    for (auto& handle : side) handle.reset();
+  }
+  me.timer.receiver.reset();
+}
+
+inline void execution::execute(thread_state& me, const operation& op) {
+  switch (op.code) {
+    case op_code::send:
+    case op_code::try_send:
+    case op_code::send_for:
+    case op_code::send_until: return execute_send(me, op);
+    case op_code::recv:
+    case op_code::try_recv:
+    case op_code::recv_for:
+    case op_code::recv_until: return execute_recv(me, op);
+    case op_code::close:
+    case op_code::clone_sender:
+    case op_code::clone_receiver:
+    case op_code::reset_sender:
+    case op_code::reset_receiver: return execute_handles(me, op);
+    case op_code::iterate:
+    case op_code::try_iterate: return execute_iterate(me, op);
+    case op_code::query: return execute_query(me, op);
+    case op_code::select: return execute_select(me, op);
+    case op_code::selector: return execute_selector(me, op);
+    case op_code::finish_held:
+      if (me.held) finish_held(me, op.slot == 0);
+      return;
+    case op_code::timer_after:
+    case op_code::timer_at:
+    case op_code::timer_tick:
+    case op_code::timer_recv: return execute_timer(me, op);
+  }
+}
+
+// ---- oracle checks ----
+
+inline void execution::received(thread_state& me, std::uint8_t channel, int id, std::uint64_t started) {
+  // SPEC R9: a received message was sent, on this channel, and is received once.
+  if (id < 0 || id >= id_space || created_[id] == 0) {
+    return fail("R9: received a message that was never sent (" + message_name(id) + ")");
+  }
+  if (channel_of_[id] != channel) {
+    return fail("R9: " + message_name(id) + " was sent on ch" + std::to_string(channel_of_[id]) +
+                " and received from ch" + std::to_string(channel));
+  }
+  if (received_[id] != 0) return fail("R9: " + message_name(id) + " received twice");
+  if (returned_[id] != 0) return fail("R9: " + message_name(id) + " was handed back by its failed send and also received");
+  if (destroyed_[id] != 0) return fail("R25: " + message_name(id) + " received after it was destroyed");
+  // SPEC R10: once a receive reported `disconnected`, the channel is drained for good.
+  if (drained_at_[channel] != never_seen && drained_at_[channel] < started && !ever_held_[channel]) {
+    return fail("R10: " + message_name(id) + " received by a receive that started after another reported "
+                "ch" + std::to_string(channel) + " disconnected (drained)");
+  }
+  // SPEC R13: one sender's messages reach one receiving thread in the order they were sent. A
+  // selected receive takes its message when it is selected (R30) and hands it over when it is
+  // completed, so each reception is ordered by the step at which the receive started.
+  const int sender = id / sequence_space;
+  const int sequence = id % sequence_space;
+  auto& history = receptions_[me.id][channel][sender];
+  for (const auto& [earlier_sequence, earlier_start] : history) {
+    if ((earlier_start < started) != (earlier_sequence < sequence)) {
+      return fail("R13: T" + std::to_string(me.id) + " received " + message_name(id) + " and " +
+                  message_name(sender * sequence_space + earlier_sequence) +
+                  " from the same sender on ch" + std::to_string(channel) + " out of order");
+    }
+  }
+  history.emplace_back(sequence, started);
+  ++received_[id];
+}
+
+inline void execution::check_send(thread_state&, std::uint8_t channel, int id, std::uint64_t started,
+                                  const rill::send_result<message>& result, op_code code, span_class timeout,
+                                  sim::time_point start) {
+  const bool disconnected_before = seen_disconnected_before(channel, started);
+  if (result) {
+    // SPEC R10, R11, R12: a disconnected channel stays disconnected; every later send fails.
+    if (disconnected_before) {
+      fail("R12: a send on ch" + std::to_string(channel) + " succeeded after the channel was seen disconnected");
+    }
+    return;
+  }
+  const auto& error = result.error();
+  // SPEC R9: a failed send hands back its own message.
+  if (error.message.id() != id) {
+    return fail("R9: a failed send handed back " + message_name(error.message.id()) + " instead of " + message_name(id));
+  }
+  ++returned_[id];
+  // SPEC R4: disconnection is checked first.
+  if (disconnected_before && error.reason != rill::send_errc::disconnected) {
+    return fail("R4: a send on ch" + std::to_string(channel) + " reported " + std::string(rill::to_string(error.reason)) +
+                " after the channel was seen disconnected");
+  }
+  switch (error.reason) {
+    case rill::send_errc::full:
+      // SPEC R3, R4: only try_send reports full; an unbounded channel is never full.
+      if (code != op_code::try_send) fail("R3: only try_send reports full");
+      if (program_.channels[channel].kind == flavor::list) fail("R4: try_send on an unbounded channel reported full");
+      return;
+    case rill::send_errc::timeout:
+      // SPEC R5, R20
+      if (code == op_code::send || code == op_code::try_send) return fail("R5: an untimed send reported timeout");
+      return check_timeout("R5", timeout, start);
+    case rill::send_errc::disconnected: return saw_disconnected(channel);
+    case rill::send_errc::out_of_memory: return fail("R24: out_of_memory, but no allocation fails in these runs");
+  }
+}
+
+inline void execution::check_recv(thread_state& me, std::uint8_t channel, std::uint64_t started,
+                                  const rill::recv_result<message>& result, op_code code, span_class timeout,
+                                  sim::time_point start) {
+  if (result) return received(me, channel, result->id(), started);
+  switch (result.error()) {
+    case rill::recv_error::empty:
+      // SPEC R6, R8: only try_recv reports empty.
+      if (code != op_code::try_recv) fail("R6: only try_recv reports empty");
+      if (drained_at_[channel] != never_seen && drained_at_[channel] < started && !ever_held_[channel]) {
+        fail("R10: try_recv reported empty after a receive reported ch" + std::to_string(channel) + " disconnected");
+      }
+      return;
+    case rill::recv_error::timeout:
+      // SPEC R8, R20
+      if (code == op_code::recv || code == op_code::try_recv) return fail("R8: an untimed receive reported timeout");
+      if (drained_at_[channel] != never_seen && drained_at_[channel] < started && !ever_held_[channel]) {
+        fail("R8: a timed receive reported timeout on ch" + std::to_string(channel) +
+             " after a receive reported it disconnected and drained");
+      }
+      return check_timeout("R8", timeout, start);
+    case rill::recv_error::disconnected:
+      saw_disconnected(channel);
+      if (drained_at_[channel] == never_seen) drained_at_[channel] = scheduler_->steps();
+      return;
+  }
+}
+
+inline void execution::check_timer_message(const rill::recv_result<rill::instant>& result, sim::time_point earliest,
+                                           bool may_time_out, const char* what) {
+  if (result) {
+    // SPEC R40, R41: a timer's message is its time point, delivered at or after that time.
+    if (*result > scheduler_->now()) fail(std::string("R40: ") + what + " delivered a time point still in the future");
+    if (*result < earliest) fail(std::string("R40: ") + what + " delivered a time point before the timer's time");
+    return;
+  }
+  // SPEC R43: timers are never disconnected.
+  if (result.error() == rill::recv_error::disconnected) fail(std::string("R43: ") + what + " reported disconnected");
+  if (result.error() == rill::recv_error::timeout && !may_time_out) {
+    fail(std::string("R30: ") + what + " reported timeout without a deadline");
+  }
+}
+
+// ---- operations ----
+
+inline void execution::execute_send(thread_state& me, const operation& op) {
+  const std::uint8_t channel = op.channel;
+  const rill::sender<message>& handle = me.senders[channel][op.slot];
+  const bool was_empty = !handle.valid();
+  const int id = new_id(me, channel);
+  const std::uint64_t started = scheduler_->steps();
+  const sim::time_point start = scheduler_->now();
+  me.may_block = op.code != op_code::try_send;
+  try {
+    std::optional<rill::send_result<message>> result;
+    switch (op.code) {
+      case op_code::send: result.emplace(handle.send(message(id))); break;
+      case op_code::try_send: result.emplace(handle.try_send(message(id))); break;
+      case op_code::send_for: result.emplace(handle.send_for(message(id), duration_of(op.timeout))); break;
+      default: result.emplace(handle.send_until(message(id), deadline_of(op.timeout, start))); break;
+    }
+    // SPEC R22: an operation on an empty handle throws.
+    if (was_empty) return fail("R22: a send on an empty handle did not throw");
+    event(me, *result ? "-> ok " + message_name(id)
+                      : "-> " + std::string(rill::to_string(result->error().reason)) + " " + message_name(id));
+    check_send(me, channel, id, started, *result, op.code, op.timeout, start);
+  } catch (const rill::empty_handle_error&) {
+    if (!was_empty) fail("R22: a send on a valid handle threw empty_handle_error");
+    event(me, "-> empty_handle_error");
+  }
+}
+
+inline void execution::execute_recv(thread_state& me, const operation& op) {
+  const std::uint8_t channel = op.channel;
+  const rill::receiver<message>& handle = me.receivers[channel][op.slot];
+  const bool was_empty = !handle.valid();
+  const std::uint64_t started = scheduler_->steps();
+  const sim::time_point start = scheduler_->now();
+  me.may_block = op.code != op_code::try_recv;
+  try {
+    std::optional<rill::recv_result<message>> result;
+    switch (op.code) {
+      case op_code::recv: result.emplace(handle.recv()); break;
+      case op_code::try_recv: result.emplace(handle.try_recv()); break;
+      case op_code::recv_for: result.emplace(handle.recv_for(duration_of(op.timeout))); break;
+      default: result.emplace(handle.recv_until(deadline_of(op.timeout, start))); break;
+    }
+    if (was_empty) return fail("R22: a receive on an empty handle did not throw");
+    event(me, *result ? "-> " + message_name((*result)->id()) : "-> " + std::string(rill::to_string(result->error())));
+    check_recv(me, channel, started, *result, op.code, op.timeout, start);
+  } catch (const rill::empty_handle_error&) {
+    if (!was_empty) fail("R22: a receive on a valid handle threw empty_handle_error");
+    event(me, "-> empty_handle_error");
+  }
+}
+
+inline void execution::execute_handles(thread_state& me, const operation& op) {
+  // SPEC R21, R22: copies and resets of empty handles do nothing; close() on one throws.
+  const std::uint8_t channel = op.channel;
+  auto& senders = me.senders[channel];
+  auto& receivers = me.receivers[channel];
+  if (me.held && op.code != op_code::close) finish_held(me, true);  // the selection refers to these slots
+  switch (op.code) {
+    case op_code::close: {
+      const bool was_empty = op.slot == 0 ? !senders[0].valid() : !receivers[0].valid();
+      try {
+        if (op.slot == 0) {
+          senders[0].close();
+        } else {
+          receivers[0].close();
+        }
+        if (was_empty) return fail("R22: close() on an empty handle did not throw");
+        saw_disconnected(channel);
+        event(me, "-> closed");
+      } catch (const rill::empty_handle_error&) {
+        if (!was_empty) fail("R22: close() on a valid handle threw empty_handle_error");
+        event(me, "-> empty_handle_error");
+      }
+      return;
+    }
+    case op_code::clone_sender: senders[1 - op.slot] = senders[op.slot]; break;
+    case op_code::clone_receiver: receivers[1 - op.slot] = receivers[op.slot]; break;
+    case op_code::reset_sender: senders[op.slot].reset(); break;
+    default: receivers[op.slot].reset(); break;
+  }
+  event(me, "-> done");
+}
+
+inline void execution::execute_iterate(thread_state& me, const operation& op) {
+  // SPEC R27: iteration receives until disconnected (or, try_iter, until empty).
+  const std::uint8_t channel = op.channel;
+  auto& handle = me.receivers[channel][op.slot];
+  const bool was_empty = !handle.valid();
+  const std::uint64_t started = scheduler_->steps();
+  me.may_block = op.code == op_code::iterate;
+  std::uint64_t next_started = started;
+  try {
+    std::size_t count = 0;
+    if (op.code == op_code::iterate) {
+      for (message& each : handle) {
+        event(me, "-> iteration yields " + message_name(each.id()));
+        received(me, channel, each.id(), next_started);
+        next_started = scheduler_->steps();  // the next receive starts after this one returned
+        scheduler_->note_progress();
+        if (++count >= op.limit) break;
+      }
+      if (count < op.limit) {
+        saw_disconnected(channel);
+        if (drained_at_[channel] == never_seen) drained_at_[channel] = scheduler_->steps();
+      }
+    } else {
+      for (message& each : handle.try_iter()) {
+        event(me, "-> try_iter yields " + message_name(each.id()));
+        received(me, channel, each.id(), next_started);
+        next_started = scheduler_->steps();
+        scheduler_->note_progress();
+      }
+    }
+    if (was_empty) return fail("R27: iterating over an empty receiver did not throw");
+    event(me, "-> iteration ends");
+  } catch (const rill::empty_handle_error&) {
+    if (!was_empty) fail("R27: iterating over a valid receiver threw empty_handle_error");
+    event(me, "-> empty_handle_error");
+  }
+}
+
+inline void execution::execute_query(thread_state& me, const operation& op) {
+  // SPEC R21, R26: queries return values the channel had during the call.
+  const std::uint8_t channel = op.channel;
+  const channel_spec& spec = program_.channels[channel];
+  const std::uint64_t started = scheduler_->steps();
+  const auto check = [&](const auto& handle) {
+    if (!handle.valid()) return;
+    const std::size_t size = handle.size();
+    const bool empty = handle.empty();
+    const bool full = handle.full();
+    const std::optional<std::size_t> capacity = handle.capacity();
+    const bool disconnected = handle.is_disconnected();
+    const std::size_t senders = handle.sender_count();
+    const std::size_t receivers = handle.receiver_count();
+    event(me, "-> size " + std::to_string(size) + (empty ? " empty" : "") + (full ? " full" : "") +
+                  (disconnected ? " disconnected" : "") + " senders " + std::to_string(senders) + " receivers " +
+                  std::to_string(receivers));
+    switch (spec.kind) {
+      case flavor::array:
+        if (capacity != spec.capacity) fail("R26: capacity() of a bounded channel is not its capacity");
+        if (size > spec.capacity) fail("R26: size() above the capacity");
+        break;
+      case flavor::list:
+        if (capacity.has_value()) fail("R26: capacity() of an unbounded channel is not nullopt");
+        if (full) fail("R26: an unbounded channel reported full");
+        break;
+      case flavor::zero:
+        if (capacity != std::size_t{0}) fail("R26: capacity() of a rendezvous channel is not 0");
+        if (size != 0 || !empty || !full) fail("R26: a rendezvous channel is always size 0, empty and full");
+        break;
+    }
+    if (seen_disconnected_before(channel, started) && !disconnected) {
+      fail("R26: is_disconnected() is false after the channel was seen disconnected");
+    }
+    if (disconnected) saw_disconnected(channel);
+    std::size_t my_senders = 0;
+    std::size_t my_receivers = 0;
+    for (const auto& each : me.senders[channel]) my_senders += each.valid() ? 1 : 0;
+    for (const auto& each : me.receivers[channel]) my_receivers += each.valid() ? 1 : 0;
+    // SPEC R21: every live handle is counted, this thread's own included.
+    if (senders < my_senders || receivers < my_receivers) fail("R21: a handle count below this thread's own handles");
+  };
+  if (op.slot == 0) {
+    check(me.senders[channel][0]);
+  } else {
+    check(me.receivers[channel][0]);
+  }
+}
+
+// ---- select statements ----
+
+namespace select_support {
+
+struct outcome {
+  int handlers_run = 0;
+  int chosen = -1;
+  bool fallback = false;
+  std::optional<rill::recv_result<message>> received;
+  std::optional<rill::send_result<message>> sent;
+  std::optional<rill::recv_result<rill::instant>> timer;
+};
+
+struct recv_handler {
+  outcome* out;
+  int index;
+  void operator()(rill::recv_result<message> result) const {
+    ++out->handlers_run;
+    out->chosen = index;
+    out->received.emplace(std::move(result));
+  }
+};
+struct send_handler {
+  outcome* out;
+  int index;
+  void operator()(rill::send_result<message> result) const {
+    ++out->handlers_run;
+    out->chosen = index;
+    out->sent.emplace(std::move(result));
+  }
+};
+struct timer_handler {
+  outcome* out;
+  int index;
+  void operator()(rill::recv_result<rill::instant> result) const {
+    ++out->handlers_run;
+    out->chosen = index;
+    out->timer.emplace(result);
+  }
+};
+struct fallback_handler {
+  outcome* out;
+  void operator()() const {
+    ++out->handlers_run;
+    out->fallback = true;
+  }
+};
+
+struct context {
+  const operation* op;
+  std::array<rill::sender<message>, 2>* senders;      // per channel: me.senders
+  std::array<rill::receiver<message>, 2>* receivers;  // per channel: me.receivers
+  std::array<int, 3> ids{-1, -1, -1};
+  std::array<sim::time_point, 3> timer_earliest{};
+  sim::scheduler* scheduler;
+  outcome* out;
+};
+
+template <class... Cases>
+void call(context& cx, Cases&&... cases) {
+  if (cx.op->biased) {
+    rill::select_biased(std::forward<Cases>(cases)...);
+  } else {
+    rill::select(std::forward<Cases>(cases)...);
+  }
+}
+
+template <class... Cases>
+void finish(context& cx, Cases&&... cases) {
+  switch (cx.op->fallback) {
+    case fallback_kind::none: return call(cx, std::forward<Cases>(cases)...);
+    case fallback_kind::on_default:
+      return call(cx, std::forward<Cases>(cases)..., rill::on_default(fallback_handler{cx.out}));
+    case fallback_kind::on_timeout:
+      return call(cx, std::forward<Cases>(cases)...,
+                  rill::on_timeout(duration_of(cx.op->timeout), fallback_handler{cx.out}));
+  }
+}
+
+inline rill::receiver<rill::instant> make_timer(context& cx, std::size_t index) {
+  const span_class delay = cx.op->cases[index].delay;
+  const sim::time_point start = cx.scheduler->now();
+  cx.timer_earliest[index] = delay == span_class::max || duration_of(delay) <= nanoseconds(0) ? start : start + duration_of(delay);
+  return rill::after(duration_of(delay));
+}
+
+template <class... Cases>
+void build(context& cx, std::size_t next, Cases&&... cases) {
+  if constexpr (sizeof...(Cases) < 3) {
+    if (next < cx.op->cases.size()) {
+      const select_case& each = cx.op->cases[next];
+      const int index = static_cast<int>(next);
+      switch (each.kind) {
+        case case_kind::recv:
+          return build(cx, next + 1, std::forward<Cases>(cases)...,
+                       rill::on_recv(cx.receivers[each.channel][each.slot], recv_handler{cx.out, index}));
+        case case_kind::send:
+          return build(cx, next + 1, std::forward<Cases>(cases)...,
+                       rill::on_send(cx.senders[each.channel][each.slot], message(cx.ids[next]), send_handler{cx.out, index}));
+        case case_kind::timer:
+          return build(cx, next + 1, std::forward<Cases>(cases)..., rill::on_recv(make_timer(cx, next), timer_handler{cx.out, index}));
+      }
+    }
+  }
+  // Every selection has a case (the decoder makes at least one); a statement with none is never built.
+  if constexpr (sizeof...(Cases) > 0) finish(cx, std::forward<Cases>(cases)...);
+}
+
+}  // namespace select_support
+
+inline void execution::execute_select(thread_state& me, const operation& op) {
+  select_support::outcome out;
+  select_support::context cx{&op, me.senders.data(), me.receivers.data(), {-1, -1, -1}, {}, scheduler_, &out};
+  bool any_empty = false;
+  for (std::size_t k = 0; k < op.cases.size(); ++k) {
+    const select_case& each = op.cases[k];
+    if (each.kind == case_kind::send) {
+      cx.ids[k] = new_id(me, each.channel);
+      any_empty = any_empty || !me.senders[each.channel][each.slot].valid();
+    } else if (each.kind == case_kind::recv) {
+      any_empty = any_empty || !me.receivers[each.channel][each.slot].valid();
+    }
+  }
+  const std::uint64_t started = scheduler_->steps();
+  const sim::time_point start = scheduler_->now();
+  me.may_block = op.fallback != fallback_kind::on_default;
+  try {
+    select_support::build(cx, 0);
+  } catch (const rill::empty_handle_error&) {
+    // SPEC R39: a case with an empty handle throws, before any operation starts.
+    if (!any_empty) fail("R39: a select over valid handles threw empty_handle_error");
+    if (out.handlers_run != 0) fail("R39: a select that threw empty_handle_error ran a handler");
+    event(me, "-> empty_handle_error");
+    return;
+  }
+  if (any_empty) return fail("R39: a select with an empty handle did not throw");
+  // SPEC R30: exactly one handler runs.
+  if (out.handlers_run != 1) return fail("R30: " + std::to_string(out.handlers_run) + " handlers of one select ran");
+  if (out.fallback) {
+    event(me, op.fallback == fallback_kind::on_default ? "-> default" : "-> timeout");
+    if (op.fallback == fallback_kind::on_timeout) check_timeout("R30", op.timeout, start);
+    return;
+  }
+  const select_case& chosen = op.cases[static_cast<std::size_t>(out.chosen)];
+  switch (chosen.kind) {
+    case case_kind::recv: {
+      const auto& result = *out.received;
+      event(me, "-> case " + std::to_string(out.chosen) + " " +
+                    (result ? message_name(result->id()) : std::string(rill::to_string(result.error()))));
+      // SPEC R30, R32: a selected receive holds a message or reports disconnected.
+      if (!result && result.error() != rill::recv_error::disconnected) {
+        return fail("R30: a selected receive reported " + std::string(rill::to_string(result.error())));
+      }
+      return check_recv(me, chosen.channel, started, result, op_code::recv, span_class::max, start);
+    }
+    case case_kind::send: {
+      const auto& result = *out.sent;
+      event(me, "-> case " + std::to_string(out.chosen) + " " +
+                    (result ? "sent " + message_name(cx.ids[out.chosen]) : std::string(rill::to_string(result.error().reason))));
+      // SPEC R32, R33: a selected send completes, or reports disconnected and hands its message back.
+      if (!result && result.error().reason != rill::send_errc::disconnected) {
+        return fail("R33: a selected send reported " + std::string(rill::to_string(result.error().reason)));
+      }
+      return check_send(me, chosen.channel, cx.ids[out.chosen], started, result, op_code::send, span_class::max, start);
+    }
+    case case_kind::timer:
+      event(me, "-> case " + std::to_string(out.chosen) + " (timer)");
+      return check_timer_message(*out.timer, cx.timer_earliest[out.chosen], false, "a selected timer");
+  }
+}
+
+// ---- selectors ----
+
+inline void execution::execute_selector(thread_state& me, const operation& op) {
+  if (me.held) finish_held(me, true);
+  auto held = std::make_unique<held_selection>();
+  held->selection.reset(op.biased ? new rill::selector(rill::selector::biased()) : new rill::selector());
+  held->timers.reserve(op.cases.size());
+  held->timer_earliest.resize(op.cases.size());
+  held->op = &op;
+  rill::selector& selection = *held->selection;
+  bool any_empty = false;
+  try {
+    for (std::size_t k = 0; k < op.cases.size(); ++k) {
+      const select_case& each = op.cases[k];
+      switch (each.kind) {
+        case case_kind::recv:
+          any_empty = any_empty || !me.receivers[each.channel][each.slot].valid();
+          selection.recv(me.receivers[each.channel][each.slot]);
+          break;
+        case case_kind::send:
+          any_empty = any_empty || !me.senders[each.channel][each.slot].valid();
+          selection.send(me.senders[each.channel][each.slot]);
+          break;
+        case case_kind::timer: {
+          const sim::time_point start = scheduler_->now();
+          const nanoseconds delay = duration_of(each.delay);
+          held->timer_earliest[k] = each.delay == span_class::max || delay <= nanoseconds(0) ? start : start + delay;
+          held->timers.push_back(rill::after(delay));
+          selection.recv(held->timers.back());
+          break;
+        }
+      }
+    }
+  } catch (const rill::empty_handle_error&) {
+    // SPEC R39: adding an operation with an empty handle throws.
+    if (!any_empty) fail("R39: selector::add with a valid handle threw empty_handle_error");
+    event(me, "-> empty_handle_error");
+    return;
+  }
+  if (any_empty) return fail("R39: selector::add with an empty handle did not throw");
+
+  const std::uint64_t started = scheduler_->steps();
+  const sim::time_point start = scheduler_->now();
+  held->started = started;
+  const nanoseconds timeout = duration_of(op.timeout);
+  me.may_block = op.mode == selector_mode::select || op.mode == selector_mode::select_for ||
+                 op.mode == selector_mode::ready || op.mode == selector_mode::ready_for;
+  std::optional<rill::selected_operation> chosen;
+  switch (op.mode) {
+    case selector_mode::select: chosen.emplace(selection.select()); break;
+    case selector_mode::try_select:
+    case selector_mode::select_for: {
+      auto result = op.mode == selector_mode::try_select ? selection.try_select() : selection.select_for(timeout);
+      if (!result) {
+        event(me, "-> " + std::string(rill::to_string(result.error())));
+        // SPEC R30: try_select reports would_block, select_for timeout, and only once its deadline passed.
+        if (op.mode == selector_mode::try_select && result.error() != rill::select_error::would_block) {
+          fail("R30: try_select reported timeout");
+        }
+        if (op.mode == selector_mode::select_for) {
+          if (result.error() != rill::select_error::timeout) return fail("R30: select_for reported would_block");
+          check_timeout("R30", op.timeout, start);
+        }
+        return;
+      }
+      chosen.emplace(std::move(*result));
+      break;
+    }
+    case selector_mode::ready:
+    case selector_mode::try_ready:
+    case selector_mode::ready_for: {
+      // SPEC R36: a readiness wait returns the index of an operation, and starts none.
+      std::expected<std::size_t, rill::select_error> result =
+          op.mode == selector_mode::ready       ? std::expected<std::size_t, rill::select_error>(selection.ready())
+          : op.mode == selector_mode::try_ready ? selection.try_ready()
+                                                : selection.ready_for(timeout);
+      if (!result) {
+        event(me, "-> " + std::string(rill::to_string(result.error())));
+        if (op.mode == selector_mode::ready_for) {
+          if (result.error() != rill::select_error::timeout) return fail("R36: ready_for reported would_block");
+          check_timeout("R36", op.timeout, start);
+        } else if (result.error() != rill::select_error::would_block) {
+          fail("R36: try_ready reported timeout");
+        }
+        return;
+      }
+      event(me, "-> ready " + std::to_string(*result));
+      if (*result >= op.cases.size()) fail("R36: a readiness wait returned an index no operation has");
+      return;
+    }
+  }
+  held->case_number = chosen->index();
+  if (held->case_number >= op.cases.size()) return fail("R30: a selection returned an index no operation has");
+  const select_case& each = op.cases[held->case_number];
+  event(me, "-> selected case " + std::to_string(held->case_number));
+  if (each.kind == case_kind::send) {
+    held->reserved_id = new_id(me, each.channel);
+  }
+  held->chosen.emplace(std::move(*chosen));
+  chosen.reset();
+  if (op.then == completion::hold) {
+    if (each.kind == case_kind::send || each.kind == case_kind::recv) ever_held_[each.channel] = true;
+    me.held = std::move(held);
+    event(me, "-> holds the selected operation");
+    return;
+  }
+  complete_selected(me, *held, op.then == completion::complete);
+}
+
+inline void execution::finish_held(thread_state& me, bool complete) {
+  std::unique_ptr<held_selection> held = std::move(me.held);
+  event(me, complete ? "completes the held selection" : "abandons the held selection");
+  complete_selected(me, *held, complete);
+}
+
+inline void execution::complete_selected(thread_state& me, held_selection& held, bool complete) {
+  const select_case& each = held.op->cases[held.case_number];
+  rill::selected_operation& chosen = *held.chosen;
+  if (!complete) {
+    // SPEC R34: an abandoned receive's message is destroyed; an abandoned send sends nothing.
+    if (each.kind == case_kind::send && program_.channels[each.channel].kind == flavor::array) maybe_hole_[each.channel] = true;
+    chosen.abandon();
+    event(me, "-> abandoned");
+    return;
+  }
+  const sim::time_point start = scheduler_->now();
+  switch (each.kind) {
+    case case_kind::recv: {
+      // SPEC R30, R32, R33: a selected receive holds a message, or disconnected.
+      rill::recv_result<message> result = chosen.recv(me.receivers[each.channel][each.slot]);
+      event(me, "-> completed: " + (result ? message_name(result->id()) : std::string(rill::to_string(result.error()))));
+      if (!result && result.error() != rill::recv_error::disconnected) {
+        return fail("R30: a selected receive reported " + std::string(rill::to_string(result.error())));
+      }
+      return check_recv(me, each.channel, held.started, result, op_code::recv, span_class::max, start);
+    }
+    case case_kind::send: {
+      rill::send_result<message> result = chosen.send(me.senders[each.channel][each.slot], message(held.reserved_id));
+      event(me, "-> completed: " + (result ? "sent " + message_name(held.reserved_id)
+                                            : std::string(rill::to_string(result.error().reason))));
+      if (!result && result.error().reason != rill::send_errc::disconnected) {
+        return fail("R33: a selected send reported " + std::string(rill::to_string(result.error().reason)));
+      }
+      return check_send(me, each.channel, held.reserved_id, held.started, result, op_code::send, span_class::max, start);
+    }
+    case case_kind::timer: {
+      std::size_t timer_index = 0;
+      for (std::size_t k = 0; k < held.case_number; ++k) timer_index += held.op->cases[k].kind == case_kind::timer ? 1 : 0;
+      rill::recv_result<rill::instant> result = chosen.recv(held.timers[timer_index]);
+      event(me, "-> completed (timer)");
+      return check_timer_message(result, held.timer_earliest[held.case_number], false, "a selected timer");
+    }
+  }
+}
+
+// ---- timers ----
+
+inline void execution::execute_timer(thread_state& me, const operation& op) {
+  const sim::time_point start = scheduler_->now();
+  const nanoseconds delay = duration_of(op.timeout);
+  switch (op.code) {
+    case op_code::timer_after:
+      me.timer.receiver = rill::after(delay);
+      me.timer.earliest = op.timeout == span_class::max || delay <= nanoseconds(0) ? start : start + delay;
+      event(me, "-> timer made");
+      return;
+    case op_code::timer_at:
+      me.timer.receiver = rill::at(deadline_of(op.timeout, start));
+      me.timer.earliest = op.timeout == span_class::max || delay <= nanoseconds(0) ? sim::time_point::min() : start + delay;
+      event(me, "-> timer made");
+      return;
+    case op_code::timer_tick:
+      try {
+        me.timer.receiver = rill::tick(delay);
+        // SPEC R41: a period of zero or less throws.
+        if (delay <= nanoseconds(0)) return fail("R41: tick() with a period of zero or less did not throw");
+        me.timer.earliest = op.timeout == span_class::max ? start : start + delay;
+        event(me, "-> timer made");
+      } catch (const std::invalid_argument&) {
+        if (delay > nanoseconds(0)) fail("R41: tick() with a positive period threw");
+        event(me, "-> invalid_argument");
+      }
+      return;
+    default: break;
+  }
+  const rill::receiver<rill::instant>& timer = me.timer.receiver;
+  const bool was_empty = !timer.valid();
+  try {
+    const span_class timeout = op.timeout == span_class::max ? span_class::hour : op.timeout;
+    const rill::recv_result<rill::instant> result = op.slot == 0 ? timer.try_recv() : timer.recv_for(duration_of(timeout));
+    if (was_empty) return fail("R22: a receive on an empty timer handle did not throw");
+    event(me, result ? "-> a time point" : "-> " + std::string(rill::to_string(result.error())));
+    check_timer_message(result, me.timer.earliest, true, "a timer");
+    if (!result && result.error() == rill::recv_error::timeout) {
+      if (op.slot == 0) return fail("R7: try_recv on a timer reported timeout");
+      check_timeout("R8", timeout, start);
+    }
+    if (!result && result.error() == rill::recv_error::empty && op.slot != 0) fail("R8: recv_for reported empty");
+  } catch (const rill::empty_handle_error&) {
+    if (!was_empty) fail("R22: a receive on a valid timer threw empty_handle_error");
+    event(me, "-> empty_handle_error");
+  }
+}
+
+// ---- blocking for ever ----
+
+inline std::string execution::describe_blocked() const {
+  std::string text;
+  for (const auto& each : threads_) {
+    if (each->finished) continue;
+    const auto& thread = scheduler_->thread_at(each->id);
+    text += "  T" + std::to_string(each->id);
+    if (each->current != nullptr) {
+      text += " in op " + std::to_string(each->current_index) + " (" + describe(*each->current) + ")";
+    } else {
+      text += " releasing its handles";
+    }
+    switch (thread.status) {
+      case sim::scheduler::state::parked: text += ", parked"; break;
+      case sim::scheduler::state::blocked_on_mutex: text += ", waiting for a lock"; break;
+      case sim::scheduler::state::runnable: text += ", runnable"; break;
+      case sim::scheduler::state::finished: text += ", finished"; break;
+    }
+    if (thread.status != sim::scheduler::state::runnable) {
+      text += std::string(" at ") + thread.blocked_where.file_name() + ":" + std::to_string(thread.blocked_where.line());
+    }
+    text += "\n";
+  }
+  return text;
+}
+
+inline void execution::rescue() {
+  // SPEC R19: a blocked operation waits only for what cannot happen yet.
+  bool holding = false;
+  for (const auto& each : threads_) holding = holding || each->held != nullptr;
+  struct wait {
+    unsigned thread;
+    std::uint8_t channel;
+    bool send;
+  };
+  std::vector<wait> waits;
+  for (const auto& each : threads_) {
+    if (each->finished) continue;
+    const auto& thread = scheduler_->thread_at(each->id);
+    if (thread.status == sim::scheduler::state::blocked_on_mutex) {
+      return fail("R19: a thread waits for a lock that nobody will release\n" + describe_blocked());
+    }
+    if (holding) continue;  // a held selected operation may make others wait for it (R33)
+    if (each->current == nullptr || !each->may_block) {
+      return fail("R19: a thread is parked inside an operation that does not block\n" + describe_blocked());
+    }
+    const operation& op = *each->current;
+    switch (op.code) {
+      case op_code::send:
+      case op_code::send_for:
+      case op_code::send_until: waits.push_back({each->id, op.channel, true}); break;
+      case op_code::recv:
+      case op_code::recv_for:
+      case op_code::recv_until:
+      case op_code::iterate: waits.push_back({each->id, op.channel, false}); break;
+      case op_code::select:
+      case op_code::selector:
+        for (const auto& option : op.cases) {
+          if (option.kind != case_kind::timer) waits.push_back({each->id, option.channel, option.kind == case_kind::send});
+        }
+        break;
+      default: break;
+    }
+  }
+  // Any handle of a channel will do for looking at it and for closing it.
+  const auto with_handle = [&](std::uint8_t channel, auto action) {
+    for (const auto& each : threads_) {
+      for (const auto& handle : each->senders[channel]) {
+        if (handle.valid()) return action(handle), true;
+      }
+      for (const auto& handle : each->receivers[channel]) {
+        if (handle.valid()) return action(handle), true;
+      }
+    }
+    return false;
+  };
+  for (const wait& each : waits) {
+    const flavor kind = program_.channels[each.channel].kind;
+    std::string could;
+    with_handle(each.channel, [&](const auto& handle) {
+      if (handle.is_disconnected()) {
+        could = "is disconnected (R10-R12)";
+      } else if (each.send && kind == flavor::list) {
+        could = "is unbounded (R3)";
+      } else if (each.send && kind == flavor::array && !handle.full()) {
+        could = "has room (R3, R17)";
+      } else if (!each.send && kind != flavor::zero && !handle.empty() && !maybe_hole_[each.channel]) {
+        could = "has a message (R6)";
+      }
+    });
+    if (kind == flavor::zero) {
+      for (const wait& other : waits) {
+        if (other.thread != each.thread && other.channel == each.channel && other.send != each.send) {
+          could = "has a partner waiting on the other side (R18, R35)";
+        }
+      }
+    }
+    if (!could.empty()) {
+      return fail("R19: lost wake-up: T" + std::to_string(each.thread) + " waits to " + (each.send ? "send on" : "receive from") +
+                  " ch" + std::to_string(each.channel) + ", which " + could + "\n" + describe_blocked());
+    }
+  }
+  // The program blocks for ever, legitimately: close every channel, and every waiting thread must wake.
+  if (options_.trace != nullptr) *options_.trace << "the program blocks for ever (allowed): closing every channel\n";
+  for (std::uint8_t channel = 0; channel < program_.channels.size(); ++channel) {
+    if (with_handle(channel, [](const auto& handle) { handle.close(); })) saw_disconnected(channel);
+  }
+}
+
+/// Runs one fuzz input; the whole of the fuzz targets' work.
+inline run_report run_input(std::span<const std::uint8_t> input, target which, run_options options = {}) {
+  const split_input parts = split(input);
+  const program decoded = decode(parts.program, which);
+  execution run(decoded, parts.schedule, options);
+  return run.run();
+}
+
+}  // namespace rill::fuzz
