@@ -46,6 +46,7 @@
 #include <optional>
 #include <ostream>
 #include <sstream>
+#include <type_traits>
 #include <string>
 #include <utility>
 #include <vector>
@@ -1008,7 +1009,9 @@ inline void execution::execute_selector(thread_state& me, const operation& op) {
   if (held->case_number >= op.cases.size()) return fail("R30: a selection returned an index no operation has");
   const select_case& each = op.cases[held->case_number];
   event(me, "-> selected case " + std::to_string(held->case_number));
-  if (each.kind == case_kind::send) {
+  // A bounded channel's selected send holds its place in the channel's order from the selection
+  // on (its slot, R33); on the other flavors the message enters when the send is completed.
+  if (each.kind == case_kind::send && program_.channels[each.channel].kind == flavor::array) {
     held->reserved_id = new_id(me, each.channel);
   }
   held->chosen.emplace(std::move(*chosen));
@@ -1050,6 +1053,7 @@ inline void execution::complete_selected(thread_state& me, held_selection& held,
       return check_recv(me, each.channel, held.started, result, op_code::recv, span_class::max, start);
     }
     case case_kind::send: {
+      if (held.reserved_id < 0) held.reserved_id = new_id(me, each.channel);
       rill::send_result<message> result = chosen.send(me.senders[each.channel][each.slot], message(held.reserved_id));
       event(me, "-> completed: " + (result ? "sent " + message_name(held.reserved_id)
                                             : std::string(rill::to_string(result.error().reason))));
@@ -1141,6 +1145,12 @@ inline std::string execution::describe_blocked() const {
     }
     text += "\n";
   }
+  for (unsigned extra = static_cast<unsigned>(threads_.size()); extra < scheduler_->thread_count(); ++extra) {
+    const auto& thread = scheduler_->thread_at(extra);
+    if (thread.status == sim::scheduler::state::finished) continue;
+    text += "  the rescue thread, " + std::string(thread.status == sim::scheduler::state::runnable ? "runnable" : "blocked") +
+            " at " + thread.blocked_where.file_name() + ":" + std::to_string(thread.blocked_where.line()) + "\n";
+  }
   return text;
 }
 
@@ -1148,10 +1158,14 @@ inline void execution::rescue() {
   // SPEC R19: a blocked operation waits only for what cannot happen yet.
   bool holding = false;
   for (const auto& each : threads_) holding = holding || each->held != nullptr;
+  // How a thread waits on a channel: a plain blocking operation, a selection's operation, or a
+  // readiness wait (selector::ready), which starts no operation and so is nobody's partner.
+  enum class waiting { plain, selection, readiness };
   struct wait {
     unsigned thread;
     std::uint8_t channel;
     bool send;
+    waiting how;
   };
   std::vector<wait> waits;
   for (const auto& each : threads_) {
@@ -1168,17 +1182,23 @@ inline void execution::rescue() {
     switch (op.code) {
       case op_code::send:
       case op_code::send_for:
-      case op_code::send_until: waits.push_back({each->id, op.channel, true}); break;
+      case op_code::send_until: waits.push_back({each->id, op.channel, true, waiting::plain}); break;
       case op_code::recv:
       case op_code::recv_for:
       case op_code::recv_until:
-      case op_code::iterate: waits.push_back({each->id, op.channel, false}); break;
+      case op_code::iterate: waits.push_back({each->id, op.channel, false, waiting::plain}); break;
       case op_code::select:
-      case op_code::selector:
+      case op_code::selector: {
+        const bool readiness = op.code == op_code::selector &&
+                               (op.mode == selector_mode::ready || op.mode == selector_mode::ready_for);
         for (const auto& option : op.cases) {
-          if (option.kind != case_kind::timer) waits.push_back({each->id, option.channel, option.kind == case_kind::send});
+          if (option.kind != case_kind::timer) {
+            waits.push_back({each->id, option.channel, option.kind == case_kind::send,
+                             readiness ? waiting::readiness : waiting::selection});
+          }
         }
         break;
+      }
       default: break;
     }
   }
@@ -1209,10 +1229,15 @@ inline void execution::rescue() {
       }
     });
     if (kind == flavor::zero) {
+      // SPEC R18, R35, R38: a waiting receive pairs with a waiting sender of another thread. A
+      // readiness wait is nobody's partner; and a selection's send, whose message does not exist
+      // until it is completed, makes a plain or selected receive ready but not a readiness wait
+      // (zero_flavor.hpp, "Who may commit to a select sender").
       for (const wait& other : waits) {
-        if (other.thread != each.thread && other.channel == each.channel && other.send != each.send) {
-          could = "has a partner waiting on the other side (R18, R35)";
-        }
+        if (other.thread == each.thread || other.channel != each.channel || other.send == each.send) continue;
+        if (other.how == waiting::readiness) continue;
+        if (each.how == waiting::readiness && !each.send && other.how == waiting::selection) continue;
+        could = "has a partner waiting on the other side (R18, R35, R38)";
       }
     }
     if (!could.empty()) {
@@ -1222,9 +1247,23 @@ inline void execution::rescue() {
   }
   // The program blocks for ever, legitimately: close every channel, and every waiting thread must wake.
   if (options_.trace != nullptr) *options_.trace << "the program blocks for ever (allowed): closing every channel\n";
+  // The rescue takes its own copy of a handle of each channel first, while every other thread is
+  // still blocked: once the first close() wakes them, they may release the handles in their tables,
+  // the last of a channel's included, while the rescue is still closing it.
+  std::vector<rill::sender<message>> senders;
+  std::vector<rill::receiver<message>> receivers;
   for (std::uint8_t channel = 0; channel < program_.channels.size(); ++channel) {
-    if (with_handle(channel, [](const auto& handle) { handle.close(); })) saw_disconnected(channel);
+    with_handle(channel, [&](const auto& handle) {
+      if constexpr (std::is_same_v<std::remove_cvref_t<decltype(handle)>, rill::sender<message>>) {
+        senders.push_back(handle);
+      } else {
+        receivers.push_back(handle);
+      }
+    });
   }
+  for (const auto& handle : senders) handle.close();
+  for (const auto& handle : receivers) handle.close();
+  for (std::uint8_t channel = 0; channel < program_.channels.size(); ++channel) saw_disconnected(channel);
 }
 
 /// Runs one fuzz input; the whole of the fuzz targets' work.
