@@ -2,8 +2,9 @@
 # Installs the Debian packages a part of rill needs, by group:
 #
 #   scripts/install-deps.sh test    build, tests and verification (./run-tests, ./run-verify)
-#   scripts/install-deps.sh bench   the benchmarks' peers and tools (bench/run): Go, the C++ queues,
-#                                   gnuplot, perf
+#   scripts/install-deps.sh bench   the benchmarks' peers and tools (bench/run): Go, Rust (rustc,
+#                                   cargo, and the crossbeam-channel and flume crate sources), the
+#                                   C++ queues, gnuplot, perf
 #   scripts/install-deps.sh all     both (the default, for backward compatibility)
 #
 # Idempotent: packages already present are not touched, and apt is not called at all when nothing
@@ -23,6 +24,11 @@ bench_packages=(
   # Google Benchmark for bench/cpp, then the peers bench/run compares rill with
   libbenchmark-dev
   golang-go libconcurrentqueue-dev libtbb-dev libboost-fiber-dev
+  # Rust: rustc builds bench/rust/std_mpsc.rs; cargo builds the crossbeam-channel and flume
+  # programs offline from Debian's crate sources in /usr/share/cargo/registry (the -dev packages
+  # bring their dependencies). A rustup toolchain, where one is on PATH, is used instead of
+  # Debian's rustc and cargo (bench/run: rust_toolchain), but these make a machine without it work.
+  rustc cargo librust-crossbeam-channel-dev librust-flume-dev
   # the chart, peak memory and context-switch counts
   gnuplot-nox time linux-perf
 )
