@@ -40,7 +40,7 @@
 // --------------------
 //   send succeeds         the successful compare-exchange on `tail` (A3). A selected send
 //                         takes its room there (undone by (A3u) if abandoned: R26, R34), but
-//                         its message is receivable only from its completion's publish (A6)
+//                         its message is receivable only from its completion's publish (A16)
 //   send sees full        the load of `head` (A5) showing head + one_lap == tail
 //   send sees disconnect  the load of `tail` (A1) showing mark_bit
 //   recv succeeds         the successful compare-exchange on `head` (A8)
@@ -56,8 +56,29 @@
 // claimers) and may snooze while a slot is claimed by a thread that has not finished writing
 // or reading it: a bounded number of that thread's instructions (SPEC R19, KB8). A slot held by
 // a selected send is not such a step (its owner completes it when it likes, R33): try_send
-// reports full, try_recv empty. Blocking
-// operations spin briefly, then park on a waker; see waker.hpp for why no wake-up is lost.
+// reports full, try_recv empty. Blocking operations spin briefly, then park on a waker; see
+// waker.hpp for why no wake-up is lost.
+//
+// Parking behind a held slot
+// --------------------------
+// A blocking receive (recv, a select's receive, a readiness wait) that reaches a slot held by a
+// selected send parks too, until the completion or the abandonment wakes it (R19, R33). Two
+// things make that safe:
+//   - The re-check after registering (the Y of the waker pattern) looks at the slot at head, not
+//     only at head and tail: tail has moved past the held slot, so "not empty" would send the
+//     thread round again for as long as the slot is held (a core's worth of looking). It reads
+//     the slot's stamp with (A18), seq_cst, and the slot is receivable from the completion's
+//     publish (A16) or the hole's (A17), both seq_cst: that store is the X, and the notify after
+//     it (W2) sees the registration (W1) or the re-check sees the store. Only the selected-send
+//     paths pay for it; a plain send keeps its release publish (A6), because a receiver never
+//     parks at a slot that a plain send claimed: it waits for the write, a bounded step (R19).
+//     A give-back (A3u) wakes no receiver: the channel is as it was before the selection, empty
+//     at that slot, and a parked receiver waits for the next send, whose claim (A3) is its X as
+//     for any empty channel.
+//   - The notify of a message sent behind a held slot may wake a receiver that then finds the
+//     slot still held and parks again: that wake-up is spent. So a completion (or a hole) wakes
+//     every receiver registered at that moment (counted by A19), not one; each of them then
+//     looks, and takes a message or parks again.
 //
 // Synchronisation edges (numbered; the names in `array_order` are the mutation sites)
 // ----------------------------------------------------------------------------------
@@ -70,8 +91,13 @@
 //   (A3u) seq_cst give-back of an abandoned selected send's slot: the X of the waker pattern for
 //        blocked senders, like (A3); (A3c) the seq_cst counts of give-backs around it, which
 //        readiness() reads (stronger than needed, see its comment).
-//   (A14) relaxed `hole` flag, carried by (A6) -> (A8a); (A15) relaxed `select_claim` decision.
-// Model-checking scenarios: verify/relacy/ (array_*, select_*).
+//   (A14) relaxed `hole` flag, carried by (A17) -> (A8a); (A15) relaxed `select_claim` decision.
+//   (A16)/(A17) seq_cst publish of a held slot by its completion / as a hole: release for the
+//        message, like (A6), and the X of the waker pattern for receivers parked behind it, whose
+//        (A18) seq_cst look at the stamp in the re-check is the Y. (A19) relaxed count of
+//        registered receivers, ordered by the waker's lock and (W2).
+// Model-checking scenarios: verify/relacy/ (array_*, select_*; select_held_slot_* for parking
+// behind a held slot).
 #pragma once
 
 #include "rill/detail/context.hpp"
@@ -128,7 +154,8 @@ inline constexpr sync::ordering head_in_full_check = sync::ordering_site("array.
 inline constexpr sync::ordering publish = sync::ordering_site("array.publish", std::memory_order_release);  // (A6)
 // (A7) release: hands the emptied slot back to the sender one lap later, whose (A2) acquires it.
 inline constexpr sync::ordering slot_release = sync::ordering_site("array.slot_release", std::memory_order_release);  // (A7)
-// (A8a) acquire: synchronises-with (A6); the message is fully written before it is taken.
+// (A8a) acquire: synchronises-with (A6), or (A16)/(A17) for a selected send's slot; the message
+//      is fully written before it is taken.
 inline constexpr sync::ordering slot_ready = sync::ordering_site("array.slot_ready", std::memory_order_acquire);  // (A8a)
 // (A8) seq_cst: claiming a message is the X of the waker pattern for blocked senders' re-check.
 inline constexpr sync::ordering claim_head = sync::ordering_site("array.claim_head", std::memory_order_seq_cst);  // (A8)
@@ -151,17 +178,51 @@ inline constexpr sync::ordering snapshot = sync::ordering_site("array.snapshot",
 // (A13) relaxed: the initial head guess of a receive; validated by the compare-exchange (A8).
 inline constexpr sync::ordering head_guess = sync::ordering_site("array.head_guess", std::memory_order_relaxed);  // (A13)
 // (A14) relaxed: a slot's `hole` flag travels with the slot's stamp: it is set before the
-//      publishing store (A6) and read after the claim's acquire of that stamp (A8a); cleared by
+//      publishing store (A17) and read after the claim's acquire of that stamp (A8a); cleared by
 //      the one thread that claimed the slot, before it releases it (A7).
 inline constexpr sync::ordering hole_flag = sync::ordering_site("array.hole_flag", std::memory_order_relaxed);  // (A14)
 // (A15) relaxed: `select_claim` decides one winner between a selected send's completion (or
 //      abandonment) and the last receiver's discard; the atomicity of the read-modify-writes is
 //      all that is needed. No data travels with it: a winning completion publishes its message
-//      with (A6), which the discard acquires with (A8a); a winning discard touches nothing the
+//      with (A16), which the discard acquires with (A8a); a winning discard touches nothing the
 //      completion reads. A receive that finds its slot claimed but unwritten also reads the
 //      word, only to decide whether to keep waiting for the writer: a stale value costs one
-//      more look (or one empty report overlapping the completion), never a message.
+//      more look (or one empty report overlapping the completion), never a message. So does
+//      a registered receive's re-check, after (A18), to decide whether to park: see
+//      may_receive() for why a stale value there loses no wake-up.
 inline constexpr sync::ordering select_claim_word = sync::ordering_site("array.select_claim", std::memory_order_relaxed);  // (A15)
+// (A16) seq_cst: a selected send's completion publishes its held slot. Its release half is
+//      (A6)'s: the message, to the receiver's acquire (A8a). Its seq_cst half is the X of the
+//      waker pattern for receivers parked behind the slot: each registered (W1), then saw the
+//      stamp unwritten with (A18) (Y); the completion stores this, then notifies (W2). All four
+//      are seq_cst, so if (W2) reads "nobody waiting", (A16) precedes (A18) in the total order
+//      and the re-check reads this store or a later one. (It cannot read the older stamp: that
+//      was stored by the slot's previous receiver (A7), which happens-before this store, since
+//      the claim acquired it with (A2).) Weakened to acq_rel, a receiver stays parked next to
+//      the message (select_held_slot_parks_*_completed: DEADLOCK).
+inline constexpr sync::ordering held_publish = sync::ordering_site("array.held_publish", std::memory_order_seq_cst);  // (A16)
+// (A17) seq_cst: an abandoned selected send that a later send claimed past publishes its slot as
+//      a hole: the X for receivers parked behind it, as (A16); the message after the hole is
+//      receivable only once the hole is. Weakened to acq_rel, a receiver stays parked behind the
+//      hole (select_held_slot_parks_recv_hole: DEADLOCK).
+inline constexpr sync::ordering hole_publish = sync::ordering_site("array.hole_publish", std::memory_order_seq_cst);  // (A17)
+// (A18) seq_cst: a registered receiver's re-check looks at the stamp of the slot at head (Y of
+//      the pattern of (A16) and (A17)). Also acquire: a stamp of this lap orders the previous
+//      lap's release of the slot, and with it that lap's select_claim, before the look at the
+//      claim word that follows. Weakened to acquire, the re-check can read the stamp from
+//      before the publish while the notify misses the registration (select_held_slot_parks_*:
+//      DEADLOCK).
+inline constexpr sync::ordering held_recheck = sync::ordering_site("array.held_recheck", std::memory_order_seq_cst);  // (A18)
+// (A19) relaxed: the count of receivers registered as waiters (recv, a select's receive),
+//      which a held slot's completion or hole reads to wake every one of them. A receiver counts
+//      itself before it registers and uncounts itself after it unregisters; the completion reads
+//      the count after its first notify. If that notify found the waker non-empty, it took the
+//      waker's lock: a receiver registered before it is counted (its increment happens-before
+//      the read through that lock), and one registering after sees the publish through the same
+//      lock. If it found the waker empty (W2 read true), every registration comes after it in
+//      the total order and sees the publish by (A16). A count that includes receivers that have
+//      left costs notifies that find nobody.
+inline constexpr sync::ordering receiver_count = sync::ordering_site("array.receiver_count", std::memory_order_relaxed);  // (A19)
 }  // namespace array_order
 
 template <class T>
@@ -295,10 +356,12 @@ class array_flavor {
       }
       context waiting;
       waiter entry(waiting);
-      receivers_.register_waiter(entry);
-      if (!is_empty() || is_disconnected()) waiting.try_select(selection_aborted);
+      register_receiver(entry);
+      // (Y) of the waker pattern: a message (or a disconnect) between our last try and the
+      // registration? Then do not park. A slot held by a selected send is no message.
+      if (may_receive()) waiting.try_select(selection_aborted);
       waiting.wait_until(deadline);
-      receivers_.unregister(entry);
+      unregister_receiver(entry);
     }
   }
 
@@ -354,9 +417,9 @@ class array_flavor {
 
   // --- select (select_operation.hpp) -------------------------------------------------------
   // A select send claims its slot in try_select (the claim is the linearisation point, as for
-  // send) and writes it on completion; until then receivers that reach the slot wait for it,
-  // which is why a selected operation must be completed promptly (R33). A select receive
-  // claims and reads at once.
+  // send) and writes it on completion; until then blocking receivers that reach the slot park
+  // behind it, which is why a selected operation must be completed promptly (R33). A select
+  // receive claims and reads at once.
 
   bool select_try_send(select_token& committed) {
     token claimed;
@@ -382,7 +445,10 @@ class array_flavor {
     token claimed{static_cast<slot*>(committed.pointer), static_cast<std::size_t>(committed.value)};
     // The last receiver's discard skipped this slot: nobody will ever receive from it (R11).
     if (!take_back_select_claim(*claimed.claimed)) return failed_send(send_errc::disconnected, message);
-    return write(claimed, std::move(message));
+    claimed.claimed->message.write(std::move(message));
+    claimed.claimed->stamp.store(claimed.stamp, array_order::held_publish);  // (A16)
+    wake_receivers_behind_held_slot();
+    return {};
   }
   void select_abandon_send(select_token& committed) {
     if (committed.disconnected) return;
@@ -403,9 +469,9 @@ class array_flavor {
       senders_.notify();
       return;
     }
-    state_of(*claimed).hole.store(true, array_order::hole_flag);                      // (A14)
-    claimed->stamp.store(static_cast<std::size_t>(committed.value), array_order::publish);  // (A6)
-    receivers_.notify();
+    state_of(*claimed).hole.store(true, array_order::hole_flag);                           // (A14)
+    claimed->stamp.store(static_cast<std::size_t>(committed.value), array_order::hole_publish);  // (A17)
+    wake_receivers_behind_held_slot();
   }
 
   bool select_try_recv(select_token&, recv_result<T>& result) {
@@ -422,10 +488,10 @@ class array_flavor {
     return false;
   }
   bool select_register_recv(waiter& entry, recv_result<T>&) {
-    receivers_.register_waiter(entry);
-    return !is_empty() || is_disconnected();  // (Y) of the waker pattern
+    register_receiver(entry);
+    return may_receive();  // (Y) of the waker pattern
   }
-  void select_unregister_recv(waiter& entry) { receivers_.unregister(entry); }
+  void select_unregister_recv(waiter& entry) { unregister_receiver(entry); }
   bool select_accept_recv(waiter&, select_token& committed, recv_result<T>& result) {
     return select_try_recv(committed, result);
   }
@@ -466,12 +532,9 @@ class array_flavor {
   }
   void unwatch_send(waiter& entry) { senders_.unregister(entry); }
   bool watch_recv(waiter& entry) {
+    // An observer is woken by every notify, so it is not counted (A19).
     receivers_.register_observer(entry);
-    // (Y) of the waker pattern, on tail alone: a held slot counts as ready here, because its
-    // completion publishes with (A6), which is not seq_cst, so a watcher that parked on seeing
-    // it held could miss the completion's notify. It looks again instead (R33: complete
-    // selected sends promptly).
-    return !is_empty() || is_disconnected();
+    return may_receive();  // (Y) of the waker pattern
   }
   void unwatch_recv(waiter& entry) { receivers_.unregister(entry); }
 
@@ -571,7 +634,8 @@ class array_flavor {
         // bounded number of its own steps (R19): wait for it. A selected send holds the slot
         // until it is completed or abandoned (R33), perhaps by this very thread later: nothing
         // is receivable before it, so report the channel empty (try_recv) and let a blocking
-        // receive wait outside this loop. A stale reading of the word only costs another look.
+        // receive park outside this loop (may_receive()). A stale reading of the word only
+        // costs another look.
         if (select_states_[index].select_claim.load(array_order::select_claim_word) == claim_held) {  // (A15)
           return claim::unavailable;
         }
@@ -582,6 +646,51 @@ class array_flavor {
         backoff.snooze();
         head = head_.load(array_order::head_guess);
       }
+    }
+  }
+
+  /// The re-check (Y) of a receive that has registered: true if a receive may succeed or report
+  /// disconnected now, false if the channel is empty or the slot at head is held by a selected
+  /// send that is neither completed nor abandoned. A wrong `true` costs one more look; `false`
+  /// parks the thread, so it must be right: empty is read from head and tail (A12) as for any
+  /// channel, held from the slot's stamp (A18) and then its claim word (A15). A stale word is
+  /// harmless: an old `none` (the claim's `held` not seen yet) only sends the thread round again,
+  /// and an old `held` can go with the unwritten stamp only if this look came before the
+  /// completion's or hole's publish (A16, A17), whose notify then finds this registration. After
+  /// a give-back, the word was reset before the give-back (A3u) moved tail; the next send's
+  /// claim continues that release sequence, so a re-check that reads the claimed tail (A12)
+  /// reads the reset word too.
+  [[nodiscard]] bool may_receive() const {
+    const std::size_t head = head_.load(array_order::snapshot);  // (A12)
+    const std::size_t tail = tail_.load(array_order::snapshot);  // (A12)
+    if ((tail & mark_bit_) != 0) return true;
+    if (tail == head) return false;
+    const std::size_t index = head & (mark_bit_ - 1);
+    if (slots_[index].stamp.load(array_order::held_recheck) != head) return true;  // (A18)
+    return select_states_[index].select_claim.load(array_order::select_claim_word) != claim_held;  // (A15)
+  }
+
+  /// A receive that blocks (recv, a select's receive) registers through these, so that a held
+  /// slot's completion knows how many to wake (A19). Counted before registering, uncounted
+  /// after unregistering: the count is never below the receivers registered.
+  void register_receiver(waiter& entry) {
+    waiting_receivers_.fetch_add(1, array_order::receiver_count);  // (A19)
+    receivers_.register_waiter(entry);
+  }
+  void unregister_receiver(waiter& entry) {
+    receivers_.unregister(entry);
+    waiting_receivers_.fetch_sub(1, array_order::receiver_count);  // (A19)
+  }
+
+  /// After a held slot was published (A16, A17): the notify (W2) that the waker pattern needs,
+  /// then one more for each receiver registered at that moment, because the notifies of
+  /// messages sent behind the slot may have woken receivers that found it held and parked
+  /// again. Each notify wakes one waiter (and every observer); one that finds nobody costs a
+  /// load. The count is read after the first notify: see (A19) for why that is enough.
+  void wake_receivers_behind_held_slot() {
+    receivers_.notify();
+    for (std::size_t more = waiting_receivers_.load(array_order::receiver_count); more > 0; --more) {  // (A19)
+      receivers_.notify();
     }
   }
 
@@ -649,6 +758,8 @@ class array_flavor {
   // Abandoned select sends that started and finished giving their slot back (see readiness()).
   sync::atomic<std::size_t> unclaims_started_{0};
   sync::atomic<std::size_t> unclaims_finished_{0};
+  // Receives registered as waiters on receivers_ (see wake_receivers_behind_held_slot()).
+  sync::atomic<std::size_t> waiting_receivers_{0};
   std::size_t capacity_;
   std::size_t mark_bit_;
   std::size_t one_lap_;
