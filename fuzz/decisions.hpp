@@ -22,6 +22,8 @@
 
 #include "rill/detail/sync/sync.hpp"
 
+#include <algorithm>
+#include <array>
 #include <cstddef>
 #include <cstdint>
 #include <span>
@@ -90,7 +92,8 @@ class splitmix {
 };
 
 /// A whole input from a seed: a random program and a random schedule whose run lengths are
-/// mostly short (many preemptions) and sometimes long.
+/// mostly short (many preemptions) and sometimes long. The program part (the length byte and
+/// the program) is the same whatever follows, so a PCT campaign runs the same programs.
 inline std::vector<std::uint8_t> random_input(std::uint64_t seed) {
   splitmix random(seed);
   std::vector<std::uint8_t> input;
@@ -106,5 +109,77 @@ inline std::vector<std::uint8_t> random_input(std::uint64_t seed) {
   }
   return input;
 }
+
+/// PCT (Burckhardt, Kothari, Musuvathi, Nagarakatte, ASPLOS 2010): every thread gets a random
+/// distinct priority, d - 1 change points are drawn among the first `steps` scheduling points,
+/// and the highest-priority runnable thread always runs; at change point i the running thread's
+/// priority drops to i, below every initial priority. A bug that needs d ordering constraints is
+/// found with probability at least 1 / (n k^(d-1)) per run (n threads, k steps).
+///
+/// Two departures, both for liveness: a thread that spins or yields drops below every other
+/// thread (otherwise a spinning thread of top priority would run for ever, as in Coyote's fair
+/// variant), and the clock jump is a pseudo-thread with a priority of its own, so timeouts race
+/// with operations as under the uniform schedule. Values (a select's random order, a spurious
+/// failure, which store a weak load reads) are uniform.
+///
+/// Every answer is recorded in the byte format of byte_decisions (a thread choice as the pair
+/// (index, run length 0), a value as one byte), so a failing PCT run is saved as an ordinary
+/// input and replays without PCT.
+class pct_decisions final : public detail::sync::sim::decision_source {
+ public:
+  pct_decisions(std::uint64_t seed, unsigned depth, std::uint64_t steps) : random_(seed) {
+    // Initial priorities depth .. depth + slots - 1, in random order (slot `slots - 1` is the clock jump).
+    for (std::size_t i = 0; i < slots; ++i) priority_[i] = static_cast<long>(depth + i);
+    for (std::size_t i = slots - 1; i > 0; --i) std::swap(priority_[i], priority_[random_.below(i + 1)]);
+    for (unsigned i = 1; i < depth; ++i) change_points_.push_back(1 + random_.below(std::max<std::uint64_t>(steps, 1)));
+  }
+
+  std::size_t choose_thread(std::span<const unsigned> runnable, unsigned current, bool yielded,
+                            bool can_jump_time) override {
+    ++step_;
+    if (current < slots - 1) {
+      for (std::size_t i = 0; i < change_points_.size(); ++i) {
+        if (change_points_[i] == step_) priority_[current] = static_cast<long>(change_points_.size() - i);
+      }
+      if (yielded) priority_[current] = --lowest_;
+    }
+    std::size_t best = 0;
+    long best_priority = 0;
+    bool found = false;
+    for (std::size_t i = 0; i < runnable.size(); ++i) {
+      const long mine = runnable[i] < slots - 1 ? priority_[runnable[i]] : 0;
+      if (!found || mine > best_priority) {
+        best = i;
+        best_priority = mine;
+        found = true;
+      }
+    }
+    if (can_jump_time && priority_[slots - 1] > best_priority) {
+      best = runnable.size();
+      priority_[slots - 1] = --lowest_;  // one jump, then threads run again before the next
+    }
+    schedule_.push_back(static_cast<std::uint8_t>(best));
+    schedule_.push_back(0);
+    return best;
+  }
+
+  std::size_t choose_value(std::size_t bound) override {
+    const auto chosen = static_cast<std::size_t>(random_.below(bound));
+    schedule_.push_back(static_cast<std::uint8_t>(chosen));
+    return chosen;
+  }
+
+  /// The answers so far, as the schedule part of an input.
+  [[nodiscard]] const std::vector<std::uint8_t>& schedule() const noexcept { return schedule_; }
+
+ private:
+  static constexpr std::size_t slots = 9;  // 8 threads and the clock jump
+  splitmix random_;
+  std::array<long, slots> priority_{};
+  std::vector<std::uint64_t> change_points_;
+  std::uint64_t step_ = 0;
+  long lowest_ = 0;
+  std::vector<std::uint8_t> schedule_;
+};
 
 }  // namespace rill::fuzz

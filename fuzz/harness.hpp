@@ -61,6 +61,22 @@ inline constexpr int max_channels = 3;
 inline constexpr int sequence_space = 64;
 inline constexpr int id_space = max_threads * sequence_space;
 
+/// When an operation started: its step (the interleaving order) and, under weak memory, the
+/// thread's clock (what happened-before it).
+struct moment {
+  std::uint64_t step = 0;
+  sim::vector_clock clock;
+};
+
+/// Who has seen something (a channel disconnected, drained), for "before" checks: under
+/// sequentially consistent memory, the first step that saw it; under weak memory, each thread's
+/// first sighting (its epoch), since "before" then means happens-before.
+struct sightings {
+  static constexpr std::uint64_t never = ~std::uint64_t{0};
+  std::uint64_t first_step = never;
+  std::array<std::uint32_t, sim::clock_threads> first_epoch{};  // 0: this thread has not seen it
+};
+
 class execution;
 inline execution*& current_execution() {
   static execution* current = nullptr;
@@ -100,9 +116,15 @@ struct run_report {
   bool rescued = false;
 };
 
+/// Which memory model a run uses: the input's flag, or forced by the caller.
+enum class memory_model : std::uint8_t { from_input, sequential, weak };
+
 struct run_options {
   std::ostream* trace = nullptr;  // the program and every step, for replay
   std::uint64_t no_progress_limit = 200000;
+  memory_model memory = memory_model::from_input;
+  /// Answers the scheduler instead of the input's schedule bytes (PCT), when set.
+  sim::decision_source* decisions = nullptr;
 };
 
 inline nanoseconds duration_of(span_class which) {
@@ -125,7 +147,10 @@ inline sim::time_point deadline_of(span_class which, sim::time_point start) {
 class execution {
  public:
   execution(const program& decoded, std::span<const std::uint8_t> schedule, run_options options)
-      : program_(decoded), decisions_(schedule), options_(options) {}
+      : program_(decoded),
+        bytes_(schedule),
+        decisions_(options.decisions != nullptr ? *options.decisions : static_cast<sim::decision_source&>(bytes_)),
+        options_(options) {}
 
   run_report run();
 
@@ -153,7 +178,7 @@ class execution {
     std::optional<rill::selected_operation> chosen;
     const operation* op = nullptr;
     std::size_t case_number = 0;
-    std::uint64_t started = 0;
+    moment started;
     int reserved_id = -1;
   };
 
@@ -215,12 +240,51 @@ class execution {
   }
 
   // ---- the oracle ----
-  [[nodiscard]] bool seen_disconnected_before(std::uint8_t channel, std::uint64_t started) const {
-    return disconnected_at_[channel] != never_seen && disconnected_at_[channel] < started;
+  [[nodiscard]] moment now_moment() const {
+    moment now;
+    now.step = scheduler_->steps();
+    if (scheduler_->weak() && scheduler_->in_thread()) now.clock = scheduler_->clock_of(scheduler_->current());
+    return now;
   }
-  void saw_disconnected(std::uint8_t channel) {
-    if (disconnected_at_[channel] == never_seen) disconnected_at_[channel] = scheduler_->steps();
+  void see(sightings& seen) const {
+    if (seen.first_step == sightings::never) seen.first_step = scheduler_->steps();
+    if (scheduler_->weak() && scheduler_->in_thread()) {
+      auto& epoch = seen.first_epoch[scheduler_->current()];
+      if (epoch == 0) epoch = scheduler_->epoch_now();
+    }
   }
+  /// Whether a sighting comes before `start`: in step order under sequentially consistent
+  /// memory, by happens-before under weak memory (where a later step may not see an earlier one).
+  [[nodiscard]] bool seen_before(const sightings& seen, const moment& start) const {
+    if (!scheduler_->weak()) return seen.first_step != sightings::never && seen.first_step < start.step;
+    for (unsigned t = 0; t < sim::clock_threads; ++t) {
+      if (seen.first_epoch[t] != 0 && start.clock.covers(t, seen.first_epoch[t])) return true;
+    }
+    return false;
+  }
+  [[nodiscard]] bool seen_disconnected_before(std::uint8_t channel, const moment& started) const {
+    return seen_before(disconnected_[channel], started);
+  }
+  [[nodiscard]] bool drained_before(std::uint8_t channel, const moment& started) const {
+    return seen_before(drained_[channel], started) && !ever_held_[channel];
+  }
+  void saw_disconnected(std::uint8_t channel) { see(disconnected_[channel]); }
+  void saw_drained(std::uint8_t channel) { see(drained_[channel]); }
+  /// SPEC R16, under weak memory: the thread that released the last sender (or closed) is known
+  /// when a single thread ever held senders of the channel and nobody else closed it; what it did
+  /// before releasing then happens-before a receive that reports `disconnected`.
+  void before_releasing_sender(const thread_state& me, std::uint8_t channel) {
+    // After a close, a release disconnects nothing: the close did.
+    if (scheduler_->weak() && sender_thread_[channel] == static_cast<int>(me.id) && !closed_by_sender_[channel]) {
+      release_epoch_[channel] = scheduler_->epoch_now();
+    }
+  }
+  void before_closing(const thread_state& me, std::uint8_t channel) {
+    if (sender_thread_[channel] != static_cast<int>(me.id)) foreign_close_[channel] = true;
+    before_releasing_sender(me, channel);
+    closed_by_sender_[channel] = true;
+  }
+  void check_disconnection_visible(const thread_state& me, std::uint8_t channel);
   void check_timeout(const char* rule, span_class timeout, sim::time_point start) {
     // SPEC R20: a deadline that cannot be reached never passes; another passes only at its time.
     if (timeout == span_class::max) fail(std::string(rule) + ": timed out with no deadline (duration max)");
@@ -228,10 +292,10 @@ class execution {
       fail(std::string(rule) + ": timed out before its deadline on the virtual clock");
     }
   }
-  void received(thread_state& me, std::uint8_t channel, int id, std::uint64_t started);
-  void check_send(thread_state& me, std::uint8_t channel, int id, std::uint64_t started,
+  void received(thread_state& me, std::uint8_t channel, int id, const moment& started);
+  void check_send(thread_state& me, std::uint8_t channel, int id, const moment& started,
                   const rill::send_result<message>& result, op_code code, span_class timeout, sim::time_point start);
-  void check_recv(thread_state& me, std::uint8_t channel, std::uint64_t started,
+  void check_recv(thread_state& me, std::uint8_t channel, const moment& started,
                   const rill::recv_result<message>& result, op_code code, span_class timeout, sim::time_point start);
   void check_timer_message(const rill::recv_result<rill::instant>& result, sim::time_point earliest, bool may_time_out,
                            const char* what);
@@ -239,7 +303,8 @@ class execution {
   std::string describe_blocked() const;
 
   const program& program_;
-  byte_decisions decisions_;
+  byte_decisions bytes_;
+  sim::decision_source& decisions_;
   run_options options_;
   sim::scheduler* scheduler_ = nullptr;
   std::vector<std::unique_ptr<thread_state>> threads_;
@@ -252,9 +317,14 @@ class execution {
   // Per receiving thread, channel and sending thread: (sequence, step the receive started).
   std::array<std::array<std::array<std::vector<std::pair<int, std::uint64_t>>, max_threads>, max_channels>, max_threads>
       receptions_{};
-  static constexpr std::uint64_t never_seen = ~std::uint64_t{0};
-  std::array<std::uint64_t, max_channels> disconnected_at_{never_seen, never_seen, never_seen};
-  std::array<std::uint64_t, max_channels> drained_at_{never_seen, never_seen, never_seen};
+  std::array<sightings, max_channels> disconnected_{};
+  std::array<sightings, max_channels> drained_{};
+  // R16 under weak memory: the one thread that holds senders of each channel (-1: none, or
+  // several), its epoch just before its latest release or close, and whether another thread closed.
+  std::array<int, max_channels> sender_thread_{-1, -1, -1};
+  std::array<std::uint32_t, max_channels> release_epoch_{};
+  std::array<bool, max_channels> foreign_close_{};
+  std::array<bool, max_channels> closed_by_sender_{};
   std::array<bool, max_channels> ever_held_{};
   std::array<bool, max_channels> maybe_hole_{};
   bool failed_ = false;
@@ -293,6 +363,7 @@ inline void execution::print_step(const sim::step& taken) {
     out << " " << (taken.site_name != nullptr ? taken.site_name : "(unnamed)") << "/" << sim::to_string(taken.order);
   }
   if (taken.has_value) out << " = " << taken.value;
+  if (taken.stale != 0) out << " (stale: read past " << taken.stale << " newer store" << (taken.stale > 1 ? "s" : "") << ")";
   out << "  " << file << ":" << taken.where.line() << "\n";
 }
 
@@ -301,12 +372,15 @@ inline run_report execution::run() {
   settings.park_after = program_.park_after;
   settings.spurious_failures = program_.spurious_failures;
   settings.no_progress_limit = options_.no_progress_limit;
+  settings.weak_memory = options_.memory == memory_model::weak ||
+                         (options_.memory == memory_model::from_input && program_.weak_memory);
   sim::scheduler scheduler(decisions_, settings);
   scheduler_ = &scheduler;
   sim::active() = &scheduler;
   current_execution() = this;
   if (options_.trace != nullptr) {
     print(program_, *options_.trace);
+    *options_.trace << "memory: " << (settings.weak_memory ? "weak" : "sequentially consistent") << "\n";
     scheduler.observer = [this](const sim::step& taken) { print_step(taken); };
   }
   const long long allocations_before = sim::live_allocations();
@@ -384,9 +458,13 @@ inline void execution::setup() {
     const channel_spec& spec = program_.channels[c];
     auto [sender, receiver] =
         spec.kind == flavor::list ? rill::unbounded<message>() : rill::bounded<message>(spec.kind == flavor::zero ? 0 : spec.capacity);
+    int holders = 0;
     for (unsigned t = 0; t < thread_count; ++t) {
       const std::uint8_t holds = program_.threads[t].handles[c];
-      if (holds & 1) threads_[t]->senders[c][0] = sender;
+      if (holds & 1) {
+        threads_[t]->senders[c][0] = sender;
+        sender_thread_[c] = ++holders == 1 ? static_cast<int>(t) : -1;
+      }
       if (holds & 2) threads_[t]->receivers[c][0] = receiver;
     }
   }  // the originals go here: a channel nobody holds a side of is disconnected from the start
@@ -417,8 +495,11 @@ inline void execution::thread_body(unsigned index) {
 
 inline void execution::release_everything(thread_state& me) {
   if (me.held) finish_held(me, true);
-  for (auto& side : me.senders) {
-    for (auto& handle : side) handle.reset();
+  for (std::uint8_t channel = 0; channel < max_channels; ++channel) {
+    for (auto& handle : me.senders[channel]) {
+      if (handle.valid()) before_releasing_sender(me, channel);
+      handle.reset();
+    }
   }
   for (auto& side : me.receivers) {
     for (auto& handle : side) handle.reset();
@@ -458,7 +539,7 @@ inline void execution::execute(thread_state& me, const operation& op) {
 
 // ---- oracle checks ----
 
-inline void execution::received(thread_state& me, std::uint8_t channel, int id, std::uint64_t started) {
+inline void execution::received(thread_state& me, std::uint8_t channel, int id, const moment& started) {
   // SPEC R9: a received message was sent, on this channel, and is received once.
   if (id < 0 || id >= id_space || created_[id] == 0) {
     return fail("R9: received a message that was never sent (" + message_name(id) + ")");
@@ -471,7 +552,7 @@ inline void execution::received(thread_state& me, std::uint8_t channel, int id, 
   if (returned_[id] != 0) return fail("R9: " + message_name(id) + " was handed back by its failed send and also received");
   if (destroyed_[id] != 0) return fail("R25: " + message_name(id) + " received after it was destroyed");
   // SPEC R10: once a receive reported `disconnected`, the channel is drained for good.
-  if (drained_at_[channel] != never_seen && drained_at_[channel] < started && !ever_held_[channel]) {
+  if (drained_before(channel, started)) {
     return fail("R10: " + message_name(id) + " received by a receive that started after another reported "
                 "ch" + std::to_string(channel) + " disconnected (drained)");
   }
@@ -482,17 +563,17 @@ inline void execution::received(thread_state& me, std::uint8_t channel, int id, 
   const int sequence = id % sequence_space;
   auto& history = receptions_[me.id][channel][sender];
   for (const auto& [earlier_sequence, earlier_start] : history) {
-    if ((earlier_start < started) != (earlier_sequence < sequence)) {
+    if ((earlier_start < started.step) != (earlier_sequence < sequence)) {
       return fail("R13: T" + std::to_string(me.id) + " received " + message_name(id) + " and " +
                   message_name(sender * sequence_space + earlier_sequence) +
                   " from the same sender on ch" + std::to_string(channel) + " out of order");
     }
   }
-  history.emplace_back(sequence, started);
+  history.emplace_back(sequence, started.step);
   ++received_[id];
 }
 
-inline void execution::check_send(thread_state&, std::uint8_t channel, int id, std::uint64_t started,
+inline void execution::check_send(thread_state&, std::uint8_t channel, int id, const moment& started,
                                   const rill::send_result<message>& result, op_code code, span_class timeout,
                                   sim::time_point start) {
   const bool disconnected_before = seen_disconnected_before(channel, started);
@@ -529,7 +610,20 @@ inline void execution::check_send(thread_state&, std::uint8_t channel, int id, s
   }
 }
 
-inline void execution::check_recv(thread_state& me, std::uint8_t channel, std::uint64_t started,
+inline void execution::check_disconnection_visible(const thread_state& me, std::uint8_t channel) {
+  // SPEC R16: the release of the last sender, and close(), happen-before a receive that reports
+  // `disconnected` because of it.
+  if (!scheduler_->weak() || foreign_close_[channel] || release_epoch_[channel] == 0) return;
+  const int sender = sender_thread_[channel];
+  if (sender < 0 || sender == static_cast<int>(me.id)) return;
+  if (!scheduler_->clock_of(me.id).covers(static_cast<unsigned>(sender), release_epoch_[channel])) {
+    fail("R16: T" + std::to_string(me.id) + " learned that ch" + std::to_string(channel) +
+         " is disconnected, but T" + std::to_string(sender) +
+         "'s release of its last sender (or its close) does not happen-before that");
+  }
+}
+
+inline void execution::check_recv(thread_state& me, std::uint8_t channel, const moment& started,
                                   const rill::recv_result<message>& result, op_code code, span_class timeout,
                                   sim::time_point start) {
   if (result) return received(me, channel, result->id(), started);
@@ -537,21 +631,22 @@ inline void execution::check_recv(thread_state& me, std::uint8_t channel, std::u
     case rill::recv_error::empty:
       // SPEC R6, R8: only try_recv reports empty.
       if (code != op_code::try_recv) fail("R6: only try_recv reports empty");
-      if (drained_at_[channel] != never_seen && drained_at_[channel] < started && !ever_held_[channel]) {
+      if (drained_before(channel, started)) {
         fail("R10: try_recv reported empty after a receive reported ch" + std::to_string(channel) + " disconnected");
       }
       return;
     case rill::recv_error::timeout:
       // SPEC R8, R20
       if (code == op_code::recv || code == op_code::try_recv) return fail("R8: an untimed receive reported timeout");
-      if (drained_at_[channel] != never_seen && drained_at_[channel] < started && !ever_held_[channel]) {
+      if (drained_before(channel, started)) {
         fail("R8: a timed receive reported timeout on ch" + std::to_string(channel) +
              " after a receive reported it disconnected and drained");
       }
       return check_timeout("R8", timeout, start);
     case rill::recv_error::disconnected:
+      check_disconnection_visible(me, channel);
       saw_disconnected(channel);
-      if (drained_at_[channel] == never_seen) drained_at_[channel] = scheduler_->steps();
+      saw_drained(channel);
       return;
   }
 }
@@ -578,7 +673,7 @@ inline void execution::execute_send(thread_state& me, const operation& op) {
   const rill::sender<message>& handle = me.senders[channel][op.slot];
   const bool was_empty = !handle.valid();
   const int id = new_id(me, channel);
-  const std::uint64_t started = scheduler_->steps();
+  const moment started = now_moment();
   const sim::time_point start = scheduler_->now();
   me.may_block = op.code != op_code::try_send;
   try {
@@ -604,7 +699,7 @@ inline void execution::execute_recv(thread_state& me, const operation& op) {
   const std::uint8_t channel = op.channel;
   const rill::receiver<message>& handle = me.receivers[channel][op.slot];
   const bool was_empty = !handle.valid();
-  const std::uint64_t started = scheduler_->steps();
+  const moment started = now_moment();
   const sim::time_point start = scheduler_->now();
   me.may_block = op.code != op_code::try_recv;
   try {
@@ -633,6 +728,7 @@ inline void execution::execute_handles(thread_state& me, const operation& op) {
   switch (op.code) {
     case op_code::close: {
       const bool was_empty = op.slot == 0 ? !senders[0].valid() : !receivers[0].valid();
+      if (!was_empty) before_closing(me, channel);
       try {
         if (op.slot == 0) {
           senders[0].close();
@@ -650,7 +746,10 @@ inline void execution::execute_handles(thread_state& me, const operation& op) {
     }
     case op_code::clone_sender: senders[1 - op.slot] = senders[op.slot]; break;
     case op_code::clone_receiver: receivers[1 - op.slot] = receivers[op.slot]; break;
-    case op_code::reset_sender: senders[op.slot].reset(); break;
+    case op_code::reset_sender:
+      if (senders[op.slot].valid()) before_releasing_sender(me, channel);
+      senders[op.slot].reset();
+      break;
     default: receivers[op.slot].reset(); break;
   }
   event(me, "-> done");
@@ -661,28 +760,29 @@ inline void execution::execute_iterate(thread_state& me, const operation& op) {
   const std::uint8_t channel = op.channel;
   auto& handle = me.receivers[channel][op.slot];
   const bool was_empty = !handle.valid();
-  const std::uint64_t started = scheduler_->steps();
+  const moment started = now_moment();
   me.may_block = op.code == op_code::iterate;
-  std::uint64_t next_started = started;
+  moment next_started = started;
   try {
     std::size_t count = 0;
     if (op.code == op_code::iterate) {
       for (message& each : handle) {
         event(me, "-> iteration yields " + message_name(each.id()));
         received(me, channel, each.id(), next_started);
-        next_started = scheduler_->steps();  // the next receive starts after this one returned
+        next_started = now_moment();  // the next receive starts after this one returned
         scheduler_->note_progress();
         if (++count >= op.limit) break;
       }
       if (count < op.limit) {
+        check_disconnection_visible(me, channel);
         saw_disconnected(channel);
-        if (drained_at_[channel] == never_seen) drained_at_[channel] = scheduler_->steps();
+        saw_drained(channel);
       }
     } else {
       for (message& each : handle.try_iter()) {
         event(me, "-> try_iter yields " + message_name(each.id()));
         received(me, channel, each.id(), next_started);
-        next_started = scheduler_->steps();
+        next_started = now_moment();
         scheduler_->note_progress();
       }
     }
@@ -698,7 +798,7 @@ inline void execution::execute_query(thread_state& me, const operation& op) {
   // SPEC R21, R26: queries return values the channel had during the call.
   const std::uint8_t channel = op.channel;
   const channel_spec& spec = program_.channels[channel];
-  const std::uint64_t started = scheduler_->steps();
+  const moment started = now_moment();
   const auto check = [&](const auto& handle) {
     if (!handle.valid()) return;
     const std::size_t size = handle.size();
@@ -866,7 +966,7 @@ inline void execution::execute_select(thread_state& me, const operation& op) {
       any_empty = any_empty || !me.receivers[each.channel][each.slot].valid();
     }
   }
-  const std::uint64_t started = scheduler_->steps();
+  const moment started = now_moment();
   const sim::time_point start = scheduler_->now();
   me.may_block = op.fallback != fallback_kind::on_default;
   try {
@@ -955,7 +1055,7 @@ inline void execution::execute_selector(thread_state& me, const operation& op) {
   }
   if (any_empty) return fail("R39: selector::add with an empty handle did not throw");
 
-  const std::uint64_t started = scheduler_->steps();
+  const moment started = now_moment();
   const sim::time_point start = scheduler_->now();
   held->started = started;
   const nanoseconds timeout = duration_of(op.timeout);
@@ -1156,6 +1256,8 @@ inline std::string execution::describe_blocked() const {
 
 inline void execution::rescue() {
   // SPEC R19: a blocked operation waits only for what cannot happen yet.
+  // The rescue judges the channels' state as it is, not as a stale read would show it.
+  scheduler_->see_newest(true);
   bool holding = false;
   for (const auto& each : threads_) holding = holding || each->held != nullptr;
   // How a thread waits on a channel: a plain blocking operation, a selection's operation, or a
@@ -1261,6 +1363,7 @@ inline void execution::rescue() {
       }
     });
   }
+  foreign_close_.fill(true);
   for (const auto& handle : senders) handle.close();
   for (const auto& handle : receivers) handle.close();
   for (std::uint8_t channel = 0; channel < program_.channels.size(); ++channel) saw_disconnected(channel);

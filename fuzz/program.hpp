@@ -7,7 +7,7 @@
 //   bytes 1 .. L      the program (decoded below)
 //   bytes L+1 ..      the schedule: pairs (thread, run length) read by byte_decisions
 //                     (fuzz/decisions.hpp), interleaved with single value bytes (random_below,
-//                     spurious compare-exchange failures)
+//                     spurious compare-exchange failures, under weak memory which store a load reads)
 //
 // Keeping the program's length up front means a mutation of the program does not shift the
 // schedule, and the other way round.
@@ -101,6 +101,7 @@ struct program {
   std::vector<thread_spec> threads;
   unsigned park_after = 2;
   bool spurious_failures = false;
+  bool weak_memory = false;  // unless the run forces a memory model (run_options::memory)
 };
 
 /// The fuzz targets: each draws operations from its own repertoire.
@@ -183,6 +184,7 @@ inline program decode(std::span<const std::uint8_t> bytes, target which) {
   constexpr unsigned park_steps[] = {2, 0, 1, 4};
   decoded.park_after = park_steps[flags & 3];
   decoded.spurious_failures = (flags & 4) != 0;
+  decoded.weak_memory = (flags & 8) != 0;
   for (std::size_t c = 0; c < channel_count; ++c) {
     const std::uint8_t b = in.next();
     channel_spec spec;
@@ -313,7 +315,8 @@ inline std::string describe(const operation& op) {
 inline void print(const program& decoded, std::ostream& out) {
   out << "program: " << decoded.threads.size() << " threads, " << decoded.channels.size()
       << " channels, park_after " << decoded.park_after
-      << (decoded.spurious_failures ? ", spurious compare-exchange failures" : "") << "\n";
+      << (decoded.spurious_failures ? ", spurious compare-exchange failures" : "")
+      << (decoded.weak_memory ? ", weak memory" : "") << "\n";
   for (std::size_t c = 0; c < decoded.channels.size(); ++c) {
     out << "  ch" << c << ": " << describe(decoded.channels[c]) << "\n";
   }

@@ -8,6 +8,20 @@
 //                                              the first failure and writes the input to DIR
 //   replay --switches                          measures the scheduler's thread switches per second
 //
+// Options of both modes:
+//   --memory sc|weak|input    the memory model (default: the input's flag, bit 3 of its flags byte)
+//   --mutate SITE=ORDER       weakens one named ordering site, as relacy_scenarios --mutate does
+// Options of a campaign:
+//   --policy uniform|pct      the schedule: the input's random bytes (uniform), or PCT
+//   --depth D                 PCT's bug depth (default 3)
+//
+// A campaign with --mutate ends with one line that verify/mutation/fuzz_table.py reads:
+//   fuzz-mutant SITE=ORDER TARGET POLICY: killed at execution N (seed S): REASON
+//   fuzz-mutant SITE=ORDER TARGET POLICY: survived N executions (site executed U times)
+//   fuzz-mutant SITE=ORDER TARGET POLICY: not reached in N executions
+// A failure counts against the mutant only if the same input (same program, same decisions)
+// passes without it; one that fails without it too is the library's own bug, counted and skipped.
+//
 // The target (the repertoire of operations, fuzz/program.hpp) defaults to the name of the file's
 // directory when that is a target's name (fuzz/corpus/select/...), else `all`.
 // Exit status: 0 if every run passed, 1 if one failed, 2 on a usage error.
@@ -21,6 +35,7 @@
 #include <fstream>
 #include <iostream>
 #include <iterator>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -29,8 +44,10 @@ namespace {
 using rill::fuzz::target;
 
 [[noreturn]] void usage() {
-  std::cerr << "usage: replay [--target channel|select|timer|all] [--quiet] FILE|DIR...\n"
-               "       replay --campaign N [--seed S] [--target T] [--save DIR]\n";
+  std::cerr << "usage: replay [--target channel|select|timer|all] [--quiet] [--memory sc|weak|input]\n"
+               "              [--mutate SITE=ORDER] FILE|DIR...\n"
+               "       replay --campaign N [--seed S] [--target T] [--save DIR] [--memory M] [--mutate SITE=ORDER]\n"
+               "              [--policy uniform|pct] [--depth D]\n";
   std::exit(2);
 }
 
@@ -49,6 +66,30 @@ target target_for(const std::filesystem::path& path, const std::string& named) {
   return which;
 }
 
+bool parse_mutant(const std::string& text) {
+  static const std::pair<const char*, std::memory_order> names[] = {
+      {"relaxed", std::memory_order_relaxed}, {"acquire", std::memory_order_acquire},
+      {"release", std::memory_order_release}, {"acq_rel", std::memory_order_acq_rel},
+      {"seq_cst", std::memory_order_seq_cst}};
+  const auto equals = text.find('=');
+  if (equals == std::string::npos || equals == 0) return false;
+  for (const auto& [name, value] : names) {
+    if (text.substr(equals + 1) == name) {
+      static std::string site;  // outlives every run
+      site = text.substr(0, equals);
+      rill::detail::sync::sim::current_mutant() = {site, value, 0};
+      return true;
+    }
+  }
+  return false;
+}
+
+void write_input(const std::filesystem::path& file, const std::vector<std::uint8_t>& input) {
+  std::filesystem::create_directories(file.parent_path());
+  std::ofstream(file, std::ios::binary).write(reinterpret_cast<const char*>(input.data()),
+                                              static_cast<std::streamsize>(input.size()));
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -59,6 +100,10 @@ int main(int argc, char** argv) {
   std::uint64_t seed = 1;
   std::filesystem::path save_dir = ".";
   bool measure_switches = false;
+  rill::fuzz::run_options common;
+  std::string mutant;
+  bool pct = false;
+  unsigned depth = 3;
   for (int i = 1; i < argc; ++i) {
     const std::string argument = argv[i];
     const bool has_value = i + 1 < argc;
@@ -76,6 +121,27 @@ int main(int argc, char** argv) {
       seed = std::strtoull(argv[++i], nullptr, 10);
     } else if (argument == "--save" && has_value) {
       save_dir = argv[++i];
+    } else if (argument == "--memory" && has_value) {
+      const std::string model = argv[++i];
+      if (model == "sc") {
+        common.memory = rill::fuzz::memory_model::sequential;
+      } else if (model == "weak") {
+        common.memory = rill::fuzz::memory_model::weak;
+      } else if (model == "input") {
+        common.memory = rill::fuzz::memory_model::from_input;
+      } else {
+        usage();
+      }
+    } else if (argument == "--mutate" && has_value) {
+      mutant = argv[++i];
+      if (!parse_mutant(mutant)) usage();
+    } else if (argument == "--policy" && has_value) {
+      const std::string policy = argv[++i];
+      if (policy != "uniform" && policy != "pct") usage();
+      pct = policy == "pct";
+    } else if (argument == "--depth" && has_value) {
+      depth = static_cast<unsigned>(std::strtoul(argv[++i], nullptr, 10));
+      if (depth == 0) usage();
     } else if (!argument.empty() && argument[0] != '-') {
       inputs.emplace_back(argument);
     } else {
@@ -106,34 +172,76 @@ int main(int argc, char** argv) {
   if (campaign > 0) {
     target which = target::all;
     if (!named_target.empty()) rill::fuzz::parse_target(named_target, which);
+    const std::string policy = pct ? "pct" : "uniform";
+    const std::string name = std::string(rill::fuzz::to_string(which));
+    auto& weakened = rill::detail::sync::sim::current_mutant();
     const auto began = std::chrono::steady_clock::now();
     std::uint64_t steps = 0;
     std::uint64_t switches = 0;
     std::uint64_t rescued = 0;
+    std::uint64_t own_failures = 0;  // with a mutant: failures the library has without it too
+    std::uint64_t pct_steps = 100;  // PCT's estimate of k: the previous execution's steps
     for (std::uint64_t run = 0; run < campaign; ++run) {
-      const std::vector<std::uint8_t> input = rill::fuzz::random_input(seed + run);
-      const rill::fuzz::run_report report = rill::fuzz::run_input(input, which);
+      std::vector<std::uint8_t> input = rill::fuzz::random_input(seed + run);
+      rill::fuzz::run_options options = common;
+      std::optional<rill::fuzz::pct_decisions> priorities;
+      if (pct) {
+        input.resize(1 + input[0]);  // the program part; the schedule is PCT's
+        priorities.emplace(seed + run, depth, pct_steps);
+        options.decisions = &*priorities;
+      }
+      const rill::fuzz::run_report report = rill::fuzz::run_input(input, which, options);
+      if (pct) {
+        pct_steps = std::clamp<std::uint64_t>(report.steps, 20, 2000);
+        input.insert(input.end(), priorities->schedule().begin(), priorities->schedule().end());
+      }
       steps += report.steps;
       switches += report.switches;
       rescued += report.rescued ? 1 : 0;
-      if (report.failed) {
-        std::filesystem::create_directories(save_dir);
-        const auto file = save_dir / ("seed-" + std::to_string(seed + run));
-        std::ofstream(file, std::ios::binary).write(reinterpret_cast<const char*>(input.data()),
-                                                    static_cast<std::streamsize>(input.size()));
-        std::cout << "fuzz " << rill::fuzz::to_string(which) << ": FAILED at execution " << run + 1 << " (seed "
-                  << seed + run << "): " << report.reason << "\n"
-                  << "input written to " << file.string() << "; replay: " << argv[0] << " --target "
-                  << rill::fuzz::to_string(which) << " " << file.string() << "\n";
-        return 1;
+      if (!report.failed) continue;
+      if (!mutant.empty()) {
+        // The same input without the mutant: a failure there too is not the mutant's doing.
+        const auto kept = weakened;
+        weakened.site = {};
+        rill::fuzz::run_options plain = common;
+        const rill::fuzz::run_report without = rill::fuzz::run_input(input, which, plain);
+        weakened = kept;
+        if (without.failed) {
+          ++own_failures;
+          continue;
+        }
       }
+      const auto file = save_dir / ("seed-" + std::to_string(seed + run));
+      write_input(file, input);
+      std::string replay = std::string(argv[0]) + " --target " + name;
+      if (common.memory == rill::fuzz::memory_model::weak) replay += " --memory weak";
+      if (common.memory == rill::fuzz::memory_model::sequential) replay += " --memory sc";
+      if (!mutant.empty()) replay += " --mutate " + mutant;
+      std::cout << "fuzz " << name << ": FAILED at execution " << run + 1 << " (seed " << seed + run
+                << "): " << report.reason << "\n"
+                << "input written to " << file.string() << "; replay: " << replay << " " << file.string() << "\n";
+      if (!mutant.empty()) {
+        const auto line = report.reason.find('\n');
+        std::cout << "fuzz-mutant " << mutant << " " << name << " " << policy << ": killed at execution " << run + 1
+                  << " (seed " << seed + run << "): " << report.reason.substr(0, line) << "\n";
+      }
+      return 1;
     }
     const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - began).count();
-    std::cout << "fuzz " << rill::fuzz::to_string(which) << ": passed, " << campaign << " executions (seeds " << seed
-              << ".." << seed + campaign - 1 << "), " << static_cast<std::uint64_t>(campaign / seconds)
-              << " execs/s, " << steps / campaign << " steps/execution, "
-              << static_cast<std::uint64_t>(switches / seconds) << " switches/s, " << rescued
-              << " programs blocked for ever and were rescued\n";
+    std::cout << "fuzz " << name << " (" << policy << (pct ? ", depth " + std::to_string(depth) : "") << "): passed, "
+              << campaign << " executions (seeds " << seed << ".." << seed + campaign - 1 << "), "
+              << static_cast<std::uint64_t>(campaign / seconds) << " execs/s, " << steps / campaign
+              << " steps/execution, " << static_cast<std::uint64_t>(switches / seconds) << " switches/s, " << rescued
+              << " programs blocked for ever and were rescued"
+              << (own_failures != 0 ? ", " + std::to_string(own_failures) + " failures without the mutant too" : "")
+              << "\n";
+    if (!mutant.empty()) {
+      std::cout << "fuzz-mutant " << mutant << " " << name << " " << policy << ": "
+                << (weakened.uses == 0 ? "not reached in " + std::to_string(campaign) + " executions"
+                                       : "survived " + std::to_string(campaign) + " executions (site executed " +
+                                             std::to_string(weakened.uses) + " times)")
+                << "\n";
+    }
     return 0;
   }
 
@@ -159,7 +267,7 @@ int main(int argc, char** argv) {
   int failures = 0;
   for (const auto& file : files) {
     const std::vector<std::uint8_t> input = read_file(file);
-    rill::fuzz::run_options options;
+    rill::fuzz::run_options options = common;
     if (trace) options.trace = &std::cout;
     const target which = target_for(file, named_target);
     const rill::fuzz::run_report report = rill::fuzz::run_input(input, which, options);

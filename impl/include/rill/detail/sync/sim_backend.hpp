@@ -13,9 +13,41 @@
 // So an execution is a sequence of sync-layer steps, fully determined by the program and by the
 // answers of the decision source: a failing run replays exactly from the same answers.
 //
-// Execution is sequentially consistent (every load reads the latest store). The ordering of each
-// access is kept in the trace (its site name, e.g. array.publish) but does not change what a load
-// reads: bugs of interleaving and of logic are this backend's job, weak-memory bugs Relacy's.
+// Memory is sequentially consistent by default (every load reads the latest store), or weak when
+// the run asks for it (options::weak_memory). Weak memory, C11Tester's way, bounded:
+//
+//   * Every atomic location keeps its last `history_limit` stores in modification order (the
+//     order in which they took effect), each with its thread, that thread's vector clock entry
+//     (the store's epoch), the clock an acquire that reads it joins (the storing thread's clock for
+//     a release store, its last release fence's for a relaxed one, joined with the clock of the
+//     store a read-modify-write read: a release sequence), and a global commit number.
+//   * A load may read any store of the history that coherence still allows: none of the newer
+//     stores happens-before the load (written by a thread whose epoch the loader's clock covers),
+//     was read by a thread whose read happens-before the load, or was committed before the
+//     loader's last seq_cst fence, spin or wake-up. A seq_cst load reads no store older than the
+//     location's last seq_cst store. Which one it reads is a decision (0: the newest), so a stale
+//     read replays like a schedule. An acquire load that reads a store joins its clock; a relaxed
+//     one keeps it for the thread's next acquire fence.
+//   * Read-modify-writes, and compare-exchanges that fail, read the newest store (atomicity).
+//   * That subsumes a store buffer: a relaxed or release store that other threads do not see yet
+//     is a store they may still read past. A seq_cst fence (and a spin, a yield, a wake-up: a
+//     spinning thread must see progress eventually, or every spin loop would livelock) makes
+//     every store committed so far visible to the fencing thread; seq_cst fences do not create
+//     happens-before between threads, as in C++.
+//   * Non-atomic accesses (race_marker, plain<T>) are checked with the same clocks: a write that
+//     is not ordered after the last write and every read since, or a read not ordered after the
+//     last write, is a data race and stops the run, as it does under Relacy. The end of a
+//     marker's life (a freed block, a packet's frame) is a write. Memory freed through the sync
+//     layer is kept (not reused) until the run ends, so an access through a stale pointer is a
+//     use after free the run reports instead of reading another object.
+//   * A mutex unlock releases its clock to the next lock; unpark releases to the woken park.
+//
+// The model is a subset of C++'s: every execution it produces is allowed by the standard, so a
+// failure under weak memory is a real bug, but it does not produce every allowed execution (the
+// history is bounded, a read-modify-write never reads an old value, fences and spins refresh more
+// than they must). `--mutate SITE=ORDER` weakens one named ordering site, as under Relacy
+// (relacy_backend.hpp, the mutation bank): the run then uses the weakened ordering everywhere
+// that site is used. Under sequentially consistent memory an ordering changes nothing.
 //
 // Fibers rather than OS threads handed a baton: a switch is a swapcontext (no kernel wake-up), a
 // run needs no thread creation, and a run that is abandoned (a livelock, a failure) is dropped by
@@ -45,13 +77,16 @@
 #include <pthread.h>
 
 #include <algorithm>
+#include <array>
 #include <atomic>
 #include <chrono>
 #include <cstddef>
 #include <cstdint>
 #include <cstdio>
 #include <cstdlib>
+#include <cstring>
 #include <functional>
+#include <map>
 #include <memory>
 #include <new>
 #include <source_location>
@@ -59,6 +94,7 @@
 #include <string>
 #include <string_view>
 #include <type_traits>
+#include <unordered_map>
 #include <utility>
 #include <vector>
 
@@ -121,6 +157,7 @@ struct step {
   std::source_location where;
   std::uint64_t value = 0;  // value read or written (atomics), result (try_lock, park_until, random)
   bool has_value = false;
+  unsigned stale = 0;  // weak memory: how many newer stores of the location this load read past
   time_point clock{};
 };
 
@@ -156,6 +193,34 @@ struct options {
   unsigned park_after = 2;
   /// compare_exchange_weak may fail spuriously (one decision per call).
   bool spurious_failures = false;
+  /// Weak memory (see the design note); otherwise every load reads the newest store.
+  bool weak_memory = false;
+  /// Stores kept per atomic location under weak memory (the oldest is forgotten first).
+  std::size_t history_limit = 4;
+};
+
+/// A vector clock. Entry t is thread t's epoch; epochs start at 1, so an access stamped with
+/// epoch 0 (the main context: setting up before any thread starts, tearing down after every
+/// thread finished) happens-before everything.
+inline constexpr unsigned clock_threads = 8;
+struct vector_clock {
+  std::array<std::uint32_t, clock_threads> at{};
+  void join(const vector_clock& other) noexcept {
+    for (unsigned i = 0; i < clock_threads; ++i) at[i] = std::max(at[i], other.at[i]);
+  }
+  /// Whether the access of thread `thread` at `epoch` happens-before the owner of this clock.
+  [[nodiscard]] bool covers(unsigned thread, std::uint32_t epoch) const noexcept { return epoch <= at[thread]; }
+};
+
+/// The last accesses of a non-atomic object (race_marker, plain<T>): the last write, and each
+/// thread's last read since it.
+struct race_state {
+  std::uint32_t write_epoch = 0;
+  std::uint8_t writer = 0;
+  std::uint8_t readers = 0;  // bit t: thread t read since the last write
+  std::array<std::uint32_t, clock_threads> read_epochs{};
+  std::source_location write_where{};
+  std::array<std::source_location, clock_threads> read_where{};
 };
 
 namespace detail_ {
@@ -196,6 +261,45 @@ inline stack_pool& stacks() {
 
 }  // namespace detail_
 
+/// The mutant of this run, as under Relacy (relacy_backend.hpp): at most one named ordering site
+/// weakened to another ordering; `uses` counts how often the weakened site was executed.
+struct mutant {
+  std::string_view site;
+  std::memory_order order = std::memory_order_seq_cst;
+  unsigned long long uses = 0;
+};
+inline mutant& current_mutant() noexcept {
+  static mutant value;
+  return value;
+}
+
+/// The memory_order a site runs with in this run.
+inline std::memory_order resolve(const ordering& order) noexcept {
+  mutant& weakened = current_mutant();
+  if (order.name == nullptr || weakened.site.empty() || weakened.site != order.name) return order.normal;
+  ++weakened.uses;
+  return order.is_failure_of_site ? failure_order_of(weakened.order) : weakened.order;
+}
+// A weakened site keeps only the half of its ordering that the operation can have, as under Relacy.
+inline std::memory_order load_order(std::memory_order resolved) noexcept {
+  if (resolved == std::memory_order_acq_rel) return std::memory_order_acquire;
+  if (resolved == std::memory_order_release) return std::memory_order_relaxed;
+  if (resolved == std::memory_order_consume) return std::memory_order_acquire;
+  return resolved;
+}
+inline std::memory_order store_order(std::memory_order resolved) noexcept {
+  if (resolved == std::memory_order_acq_rel) return std::memory_order_release;
+  if (resolved == std::memory_order_acquire || resolved == std::memory_order_consume) return std::memory_order_relaxed;
+  return resolved;
+}
+inline bool acquires(std::memory_order order) noexcept {
+  return order == std::memory_order_acquire || order == std::memory_order_acq_rel ||
+         order == std::memory_order_seq_cst || order == std::memory_order_consume;
+}
+inline bool releases(std::memory_order order) noexcept {
+  return order == std::memory_order_release || order == std::memory_order_acq_rel || order == std::memory_order_seq_cst;
+}
+
 class scheduler;
 inline scheduler*& active() noexcept {
   static scheduler* current = nullptr;
@@ -218,6 +322,28 @@ class scheduler {
     time_point wake_at{};
     unsigned locks_held = 0;
     std::source_location blocked_where;
+    // Weak memory: this thread's clock, its clock at its last release fence, the clocks of the
+    // stores its relaxed loads read (for its next acquire fence), and the commit number below
+    // which it sees every store (its last seq_cst fence, spin, yield or wake-up).
+    vector_clock clock;
+    vector_clock release_fence;
+    vector_clock pending_acquire;
+    std::uint64_t visible_from = 0;
+    bool sees_newest = false;  // the harness's own checks read the newest stores
+  };
+
+  /// One store of an atomic location's history (weak memory).
+  struct store_record {
+    std::array<std::byte, 16> bytes{};
+    std::uint8_t writer = 0;
+    bool seq_cst = false;
+    std::uint32_t epoch = 0;  // 0: happens-before everything (the main context)
+    std::uint64_t commit = 0;
+    vector_clock synchronizes;  // what an acquire that reads this store joins
+    std::array<std::uint32_t, clock_threads> first_read{};  // per thread: epoch of its first read, 0 if none
+  };
+  struct location {
+    std::vector<store_record> stores;  // modification order, oldest first
   };
 
   explicit scheduler(decision_source& decisions, options settings = {})
@@ -227,6 +353,7 @@ class scheduler {
   ~scheduler() {
     if (active() == this) active() = nullptr;
     for (auto& each : threads_) detail_::stacks().give_back(each->stack);
+    for (const auto& [start, freed] : quarantine_) ::operator delete(reinterpret_cast<void*>(start), freed.bytes, std::align_val_t{freed.alignment});
   }
 
   /// Adds a thread; it starts running at the next scheduling decision. Callable from the main
@@ -240,6 +367,7 @@ class scheduler {
     added->context.uc_stack.ss_size = detail_::stack_bytes();
     added->context.uc_link = nullptr;
     ::makecontext(&added->context, &scheduler::entry, 0);
+    if (threads_.size() < clock_threads) added->clock.at[threads_.size()] = 1;
     threads_.push_back(std::move(added));
     return static_cast<unsigned>(threads_.size() - 1);
   }
@@ -280,6 +408,7 @@ class scheduler {
   [[nodiscard]] const thread& thread_at(unsigned id) const { return *threads_[id]; }
   [[nodiscard]] const options& settings() const noexcept { return options_; }
   [[nodiscard]] std::uint64_t switches() const noexcept { return switches_; }
+  [[nodiscard]] bool weak() const noexcept { return options_.weak_memory; }
 
   /// Called with every step after it took effect, when set (the replay's trace).
   std::function<void(const step&)> observer;
@@ -299,8 +428,9 @@ class scheduler {
     if (next != current_) switch_to(next);
   }
 
-  void record(step_kind kind, const ordering* order, const std::source_location& where, std::uint64_t value,
-              bool has_value) {
+  /// `order` names the site; `effective` is the ordering the step ran with (a mutant's).
+  void record(step_kind kind, const ordering* order, std::memory_order effective, const std::source_location& where,
+              std::uint64_t value, bool has_value, unsigned stale = 0) {
     if (!observer) return;
     step taken;
     taken.index = steps_;
@@ -308,12 +438,13 @@ class scheduler {
     taken.kind = kind;
     if (order != nullptr) {
       taken.site_name = order->name;
-      taken.order = order->normal;
+      taken.order = effective;
       taken.has_order = true;
     }
     taken.where = where;
     taken.value = value;
     taken.has_value = has_value;
+    taken.stale = stale;
     taken.clock = now_;
     observer(taken);
   }
@@ -368,6 +499,142 @@ class scheduler {
 
   std::size_t choose_value(std::size_t bound) { return bound <= 1 ? 0 : decisions_.choose_value(bound) % bound; }
 
+  // ---- weak memory (options::weak_memory; the design note) ----
+
+  /// The current thread's clock (a thread's clock is meaningful only under weak memory).
+  [[nodiscard]] const vector_clock& clock_of(unsigned id) const { return threads_[id]->clock; }
+  /// The epoch of the current thread now: an event it does now happens-before a thread whose
+  /// clock covers (current(), epoch).
+  [[nodiscard]] std::uint32_t epoch_now() const {
+    return in_thread() && current_ < clock_threads ? threads_[current_]->clock.at[current_] : 0;
+  }
+  /// The harness's own checks (the rescue's look at channels) read the newest stores.
+  void see_newest(bool on) {
+    if (in_thread()) threads_[current_]->sees_newest = on;
+  }
+
+  /// A new atomic object at `address`: forget what an earlier object there stored.
+  void forget(const void* address) { locations_.erase(address); }
+
+  /// Weak load of `size` bytes into `out`; `newest` is the object's newest value. Returns how many
+  /// newer stores the load read past.
+  unsigned load(const void* address, std::size_t size, const void* newest, void* out, std::memory_order order) {
+    thread& self = me();
+    location& here = location_of(address, size, newest);
+    std::size_t floor = visible_floor(here, self, order == std::memory_order_seq_cst);
+    std::size_t chosen = here.stores.size() - 1;
+    if (!self.sees_newest && chosen > floor) chosen -= choose_value(chosen - floor + 1);
+    store_record& read = here.stores[chosen];
+    note_read(read);
+    if (acquires(order)) {
+      self.clock.join(read.synchronizes);
+    } else {
+      self.pending_acquire.join(read.synchronizes);
+    }
+    std::memcpy(out, read.bytes.data(), size);
+    return static_cast<unsigned>(here.stores.size() - 1 - chosen);
+  }
+
+  /// Weak store of `size` bytes from `in`.
+  void store(const void* address, std::size_t size, const void* newest, const void* in, std::memory_order order) {
+    location& here = location_of(address, size, newest);
+    commit(here, size, in, order, nullptr);
+  }
+
+  /// The read half of a read-modify-write (or of a failed compare-exchange): the newest store.
+  /// Copies its value into `out` and returns it, for the write half.
+  const store_record& read_newest(const void* address, std::size_t size, const void* newest, void* out,
+                                  std::memory_order order) {
+    thread& self = me();
+    location& here = location_of(address, size, newest);
+    store_record& read = here.stores.back();
+    note_read(read);
+    if (acquires(order)) {
+      self.clock.join(read.synchronizes);
+    } else {
+      self.pending_acquire.join(read.synchronizes);
+    }
+    std::memcpy(out, read.bytes.data(), size);
+    return read;
+  }
+  /// The write half of a read-modify-write: continues the release sequence of the store it read.
+  void write_after_read(const void* address, std::size_t size, const void* in, std::memory_order order) {
+    location& here = locations_.find(address)->second;
+    const vector_clock continued = here.stores.back().synchronizes;
+    commit(here, size, in, order, &continued);
+  }
+
+  void fence(std::memory_order order) {
+    thread& self = me();
+    if (acquires(order)) self.clock.join(self.pending_acquire);
+    if (releases(order)) {
+      self.release_fence = self.clock;
+      tick(self);
+    }
+    if (order == std::memory_order_seq_cst) self.visible_from = commits_;
+  }
+  /// A spin, a yield or a wake-up: the thread sees every store committed so far.
+  void refresh() {
+    if (in_thread()) me().visible_from = commits_;
+  }
+  /// Release (unlock, unpark) into `into`, acquire (lock, wake-up) from `from`.
+  void release_to(vector_clock& into) {
+    if (!in_thread()) return;
+    thread& self = me();
+    into.join(self.clock);
+    tick(self);
+  }
+  void acquire_from(const vector_clock& from) {
+    if (in_thread()) me().clock.join(from);
+  }
+
+  /// Data-race checks of a non-atomic access (race_marker, plain<T>).
+  void check_access(race_state& state, bool write, const void* address, const std::source_location& where) {
+    check_freed(address, where);
+    if (!in_thread()) {
+      state = race_state{};  // the main context: before every thread, or after all of them
+      state.write_where = where;
+      return;
+    }
+    thread& self = me();
+    const unsigned id = current_;
+    if (!self.clock.covers(state.writer, state.write_epoch)) {
+      race(write ? "writes" : "reads", where, state.writer, "write", state.write_where);
+    }
+    if (write) {
+      for (unsigned t = 0; t < clock_threads; ++t) {
+        if ((state.readers >> t & 1) != 0 && !self.clock.covers(t, state.read_epochs[t])) {
+          race("writes", where, t, "read", state.read_where[t]);
+        }
+      }
+      state.writer = static_cast<std::uint8_t>(id);
+      state.write_epoch = self.clock.at[id];
+      state.write_where = where;
+      state.readers = 0;
+    } else {
+      state.readers = static_cast<std::uint8_t>(state.readers | (1u << id));
+      state.read_epochs[id] = self.clock.at[id];
+      state.read_where[id] = where;
+    }
+  }
+
+  /// Memory freed through the sync layer under weak memory: kept until the run ends.
+  void quarantine(void* pointer, std::size_t bytes, std::size_t alignment) {
+    const auto start = reinterpret_cast<std::uintptr_t>(pointer);
+    quarantine_[start] = freed_block{start + std::max<std::size_t>(bytes, 1), bytes, alignment};
+  }
+  void check_freed(const void* address, const std::source_location& where) {
+    if (quarantine_.empty() || !in_thread()) return;
+    const auto at = reinterpret_cast<std::uintptr_t>(address);
+    auto after = quarantine_.upper_bound(at);
+    if (after == quarantine_.begin()) return;
+    --after;
+    if (at < after->second.end) {
+      violation(std::string("use after free: an access to memory the sync layer freed, at ") + where.file_name() +
+                ":" + std::to_string(where.line()));
+    }
+  }
+
  private:
   static void entry() {
     scheduler& self = *active();
@@ -385,6 +652,78 @@ class scheduler {
     mine.body = nullptr;
     self.reschedule();
     std::abort();  // a finished thread is never resumed
+  }
+
+  thread& me() {
+    if (current_ >= clock_threads) violation("weak memory tracks at most 8 threads");
+    return *threads_[current_];
+  }
+  void tick(thread& self) { ++self.clock.at[current_]; }
+
+  location& location_of(const void* address, std::size_t size, const void* newest) {
+    auto [found, added] = locations_.try_emplace(address);
+    if (added) {
+      // The value the object had before this run's first weak access: stored by the main
+      // context (its construction), so it happens-before everything.
+      store_record initial;
+      std::memcpy(initial.bytes.data(), newest, size);
+      initial.seq_cst = true;
+      found->second.stores.push_back(initial);
+    }
+    return found->second;
+  }
+
+  /// The oldest store of `here` that `self` may still read: no newer store happens-before it,
+  /// was read by a thread whose read happens-before it, or was committed before its last refresh;
+  /// for a seq_cst load, no store older than the last seq_cst store.
+  std::size_t visible_floor(const location& here, const thread& self, bool seq_cst) const {
+    for (std::size_t i = here.stores.size(); i-- > 0;) {
+      const store_record& each = here.stores[i];
+      if ((seq_cst && each.seq_cst) || each.commit <= self.visible_from ||
+          self.clock.covers(each.writer, each.epoch)) {
+        return i;
+      }
+      for (unsigned t = 0; t < clock_threads; ++t) {
+        if (each.first_read[t] != 0 && self.clock.covers(t, each.first_read[t])) return i;
+      }
+    }
+    return 0;
+  }
+
+  void note_read(store_record& read) {
+    if (!in_thread()) return;
+    thread& self = me();
+    if (read.first_read[current_] == 0) read.first_read[current_] = self.clock.at[current_];
+  }
+
+  void commit(location& here, std::size_t size, const void* in, std::memory_order order, const vector_clock* continued) {
+    store_record added;
+    std::memcpy(added.bytes.data(), in, size);
+    added.seq_cst = order == std::memory_order_seq_cst;
+    added.commit = ++commits_;
+    if (in_thread()) {
+      thread& self = me();
+      added.writer = static_cast<std::uint8_t>(current_);
+      added.epoch = self.clock.at[current_];
+      added.synchronizes = releases(order) ? self.clock : self.release_fence;
+      if (continued != nullptr) added.synchronizes.join(*continued);
+      if (releases(order)) tick(self);
+    }
+    here.stores.push_back(added);
+    if (here.stores.size() > std::max<std::size_t>(options_.history_limit, 1)) here.stores.erase(here.stores.begin());
+  }
+
+  [[noreturn]] void race(const char* access, const std::source_location& where, unsigned other, const char* other_access,
+                         const std::source_location& other_where) {
+    violation(std::string("data race: T") + std::to_string(current_) + " " + access + " at " +
+              short_name(where.file_name()) + ":" + std::to_string(where.line()) + ", not ordered after T" +
+              std::to_string(other) + "'s " + other_access + " at " + short_name(other_where.file_name()) + ":" +
+              std::to_string(other_where.line()));
+  }
+  static std::string short_name(const char* file) {
+    std::string name = file == nullptr ? "?" : file;
+    if (const auto cut = name.find("include/rill/"); cut != std::string::npos) name = name.substr(cut + 8);
+    return name;
   }
 
   [[nodiscard]] bool all_finished() const {
@@ -494,6 +833,14 @@ class scheduler {
   std::uint64_t switches_ = 0;
   time_point now_ = time_point(std::chrono::seconds(1));
   std::string violation_;
+  std::unordered_map<const void*, location> locations_;
+  std::uint64_t commits_ = 0;
+  struct freed_block {
+    std::uintptr_t end;
+    std::size_t bytes;
+    std::size_t alignment;
+  };
+  std::map<std::uintptr_t, freed_block> quarantine_;
 };
 
 /// The active scheduler if the caller is one of its threads, else null (the main context, or no
@@ -517,9 +864,23 @@ std::uint64_t bits_of(const T& value) noexcept {
 inline void point(bool yielded = false) {
   if (scheduler* current = running()) current->point(yielded);
 }
-inline void record(step_kind kind, const ordering* order, const std::source_location& where, std::uint64_t value = 0,
-                   bool has_value = false) {
-  if (scheduler* current = running()) current->record(kind, order, where, value, has_value);
+inline void record(step_kind kind, const ordering* order, std::memory_order effective, const std::source_location& where,
+                   std::uint64_t value = 0, bool has_value = false, unsigned stale = 0) {
+  if (scheduler* current = running()) current->record(kind, order, effective, where, value, has_value, stale);
+}
+inline void record(step_kind kind, const std::source_location& where, std::uint64_t value = 0, bool has_value = false) {
+  record(kind, nullptr, std::memory_order_seq_cst, where, value, has_value);
+}
+
+/// The active scheduler if it runs weak memory (from a thread or from the main context), else null.
+inline scheduler* weak_active() noexcept {
+  scheduler* current = active();
+  return current != nullptr && current->weak() ? current : nullptr;
+}
+/// The active scheduler if it runs weak memory and the caller is one of its threads, else null.
+inline scheduler* weak_running() noexcept {
+  scheduler* current = running();
+  return current != nullptr && current->weak() ? current : nullptr;
 }
 
 /// Live allocations made through the sync layer (allocate_bytes) and not yet freed: the harness
@@ -534,38 +895,47 @@ inline long long& live_allocations() noexcept {
 template <class T>
 class atomic {
   static_assert(std::is_trivially_copyable_v<T>, "rill sync atomic<T> needs a trivially copyable T");
+  static_assert(sizeof(T) <= 16, "the sim backend's weak memory keeps values of up to 16 bytes");
 
  public:
-  constexpr atomic() noexcept : value_() {}
-  constexpr explicit atomic(T initial) noexcept : value_(initial) {}
+  constexpr atomic() noexcept : value_() { forget(); }
+  constexpr explicit atomic(T initial) noexcept : value_(initial) { forget(); }
   atomic(const atomic&) = delete;
   atomic& operator=(const atomic&) = delete;
 
   T load(ordering order, site where = site::current()) const {
     sim::point();
-    const T result = value_;
-    sim::record(sim::step_kind::load, &order, where, sim::bits_of(result), true);
+    const std::memory_order effective = sim::load_order(sim::resolve(order));
+    T result = value_;
+    unsigned stale = 0;
+    if (sim::scheduler* weak = sim::weak_running()) {
+      weak->check_freed(this, where);
+      stale = weak->load(this, sizeof(T), &value_, &result, effective);
+    }
+    sim::record(sim::step_kind::load, &order, effective, where, sim::bits_of(result), true, stale);
     return result;
   }
   void store(T desired, ordering order, site where = site::current()) {
     sim::point();
+    const std::memory_order effective = sim::store_order(sim::resolve(order));
+    if (sim::scheduler* weak = sim::weak_active()) {
+      weak->check_freed(this, where);
+      weak->store(this, sizeof(T), &value_, &desired, effective);
+    }
     value_ = desired;
-    sim::record(sim::step_kind::store, &order, where, sim::bits_of(desired), true);
+    sim::record(sim::step_kind::store, &order, effective, where, sim::bits_of(desired), true);
   }
   T exchange(T desired, ordering order, site where = site::current()) {
-    sim::point();
-    const T previous = value_;
-    value_ = desired;
-    sim::record(sim::step_kind::exchange, &order, where, sim::bits_of(previous), true);
-    return previous;
+    return modify(sim::step_kind::exchange, [desired](T) { return desired; }, order, where);
   }
   bool compare_exchange_weak(T& expected, T desired, ordering success, ordering failure,
                              site where = site::current()) {
     sim::point();
     if (sim::scheduler* current = sim::running();
         current != nullptr && current->settings().spurious_failures && current->choose_value(2) == 1) {
-      expected = value_;
-      sim::record(sim::step_kind::compare_exchange, &failure, where, sim::bits_of(value_), true);
+      const std::memory_order effective = sim::load_order(sim::resolve(failure));
+      expected = read_newest(effective, where);
+      sim::record(sim::step_kind::compare_exchange, &failure, effective, where, sim::bits_of(expected), true);
       return false;
     }
     return exchange_if(expected, desired, success, failure, where);
@@ -597,22 +967,53 @@ class atomic {
   }
 
  private:
+  /// A new object may take the address of one that ended (a packet in a reused stack frame).
+  constexpr void forget() noexcept {
+    if !consteval {
+      if (sim::scheduler* weak = sim::weak_active()) weak->forget(this);
+    }
+  }
+  /// The read half of a read-modify-write: the newest value (under weak memory, with the clocks).
+  T read_newest(std::memory_order order, const site& where) {
+    T result = value_;
+    if (sim::scheduler* weak = sim::weak_running()) {
+      weak->check_freed(this, where);
+      weak->read_newest(this, sizeof(T), &value_, &result, order);
+    }
+    return result;
+  }
+  void write_after_read(T desired, std::memory_order order) {
+    if (sim::scheduler* weak = sim::weak_active()) {
+      if (weak->in_thread()) {
+        weak->write_after_read(this, sizeof(T), &desired, order);
+      } else {
+        weak->store(this, sizeof(T), &value_, &desired, order);
+      }
+    }
+    value_ = desired;
+  }
   template <class Compute>
   T modify(sim::step_kind kind, Compute compute, const ordering& order, const site& where) {
     sim::point();
-    const T previous = value_;
-    value_ = compute(previous);
-    sim::record(kind, &order, where, sim::bits_of(previous), true);
+    const std::memory_order effective = sim::resolve(order);
+    const T previous = read_newest(effective, where);
+    write_after_read(compute(previous), effective);
+    sim::record(kind, &order, effective, where, sim::bits_of(previous), true);
     return previous;
   }
   bool exchange_if(T& expected, T desired, const ordering& success, const ordering& failure, const site& where) {
-    if (value_ == expected) {
-      value_ = desired;
-      sim::record(sim::step_kind::compare_exchange, &success, where, sim::bits_of(desired), true);
+    const std::memory_order on_success = sim::resolve(success);
+    const std::memory_order on_failure = sim::load_order(sim::resolve(failure));
+    // The comparison reads the newest value; its ordering is the success one if it succeeds.
+    const T current = value_;
+    if (std::memcmp(&current, &expected, sizeof(T)) == 0) {
+      (void)read_newest(on_success, where);
+      write_after_read(desired, on_success);
+      sim::record(sim::step_kind::compare_exchange, &success, on_success, where, sim::bits_of(desired), true);
       return true;
     }
-    expected = value_;
-    sim::record(sim::step_kind::compare_exchange, &failure, where, sim::bits_of(expected), true);
+    expected = read_newest(on_failure, where);
+    sim::record(sim::step_kind::compare_exchange, &failure, on_failure, where, sim::bits_of(expected), true);
     return false;
   }
 
@@ -621,15 +1022,28 @@ class atomic {
 
 inline void fence(ordering order, site where = site::current()) {
   sim::point();
-  sim::record(sim::step_kind::fence, &order, where);
+  const std::memory_order effective = sim::resolve(order);
+  if (sim::scheduler* weak = sim::weak_running()) weak->fence(effective);
+  sim::record(sim::step_kind::fence, &order, effective, where);
 }
 
-/// Accesses to non-atomic shared data take no step here: the execution is sequentially
-/// consistent, and data races are Relacy's and TSan's to find.
+/// Accesses to non-atomic shared data. Under weak memory each is checked for a data race with
+/// the threads' clocks (the design note); under sequentially consistent memory they take no step.
 class race_marker {
  public:
-  void mark_write(site = site::current()) noexcept {}
-  void mark_read(site = site::current()) const noexcept {}
+  race_marker() noexcept = default;
+  race_marker(const race_marker&) = delete;
+  race_marker& operator=(const race_marker&) = delete;
+  // Ending the marked object's lifetime is a write, as under Relacy.
+  ~race_marker() { access(true, site::current()); }
+  void mark_write(site where = site::current()) { access(true, where); }
+  void mark_read(site where = site::current()) const { access(false, where); }
+
+ private:
+  void access(bool write, const site& where) const {
+    if (sim::scheduler* weak = sim::weak_active()) weak->check_access(state_, write, this, where);
+  }
+  mutable sim::race_state state_;
 };
 
 template <class T>
@@ -637,11 +1051,18 @@ class plain {
  public:
   constexpr plain() noexcept : value_() {}
   constexpr explicit plain(T initial) noexcept : value_(initial) {}
-  T load(site = site::current()) const noexcept { return value_; }
-  void store(T value, site = site::current()) noexcept { value_ = value; }
+  T load(site where = site::current()) const {
+    if (sim::scheduler* weak = sim::weak_active()) weak->check_access(state_, false, this, where);
+    return value_;
+  }
+  void store(T value, site where = site::current()) {
+    if (sim::scheduler* weak = sim::weak_active()) weak->check_access(state_, true, this, where);
+    value_ = value;
+  }
 
  private:
   T value_;
+  mutable sim::race_state state_;
 };
 
 class mutex {
@@ -657,32 +1078,38 @@ class mutex {
     while (locked_) current->block_on_mutex(this, where);
     locked_ = true;
     current->lock_taken();
-    current->record(sim::step_kind::lock, nullptr, where, 0, false);
+    if (current->weak()) current->acquire_from(clock_);
+    current->record(sim::step_kind::lock, nullptr, std::memory_order_seq_cst, where, 0, false);
   }
   bool try_lock(site where = site::current()) {
     sim::point();
     const bool taken = !locked_;
     if (taken) {
       locked_ = true;
-      if (sim::scheduler* current = sim::running()) current->lock_taken();
+      if (sim::scheduler* current = sim::running()) {
+        current->lock_taken();
+        if (current->weak()) current->acquire_from(clock_);
+      }
     }
-    sim::record(sim::step_kind::try_lock, nullptr, where, taken ? 1 : 0, true);
+    sim::record(sim::step_kind::try_lock, where, taken ? 1 : 0, true);
     return taken;
   }
   void unlock(site where = site::current()) {
     sim::point();
     locked_ = false;
     if (sim::scheduler* current = sim::running()) {
+      if (current->weak()) current->release_to(clock_);
       current->lock_given_back();
       current->mutex_released(this);
     } else if (sim::scheduler* owner = sim::active()) {
       owner->mutex_released(this);
     }
-    sim::record(sim::step_kind::unlock, nullptr, where);
+    sim::record(sim::step_kind::unlock, where);
   }
 
  private:
   bool locked_ = false;
+  sim::vector_clock clock_;  // weak memory: what the last unlock released
 };
 
 /// Virtual time (see the design note). The time_point type is steady_clock's, as rill::instant
@@ -699,7 +1126,7 @@ inline clock::time_point now(site where = site::current()) {
   sim::scheduler* current = sim::active();
   if (current == nullptr) return clock::time_point(std::chrono::seconds(1));
   sim::point();
-  sim::record(sim::step_kind::clock, nullptr, where);
+  sim::record(sim::step_kind::clock, where);
   return current->now();
 }
 
@@ -713,7 +1140,8 @@ class parker {
     current->point(false);
     while (!token_) current->park(this, nullptr, where);
     token_ = false;
-    current->record(sim::step_kind::park, nullptr, where, 0, false);
+    woken(*current);
+    current->record(sim::step_kind::park, nullptr, std::memory_order_seq_cst, where, 0, false);
   }
   bool park_until(clock::time_point deadline, site where = site::current()) {
     sim::scheduler* current = sim::running();
@@ -722,27 +1150,38 @@ class parker {
     if (!token_ && current->now() < deadline) current->park(this, &deadline, where);
     const bool unparked = token_;
     token_ = false;
-    current->record(sim::step_kind::park_until, nullptr, where, unparked ? 1 : 0, true);
+    if (unparked) woken(*current);
+    if (current->weak()) current->refresh();
+    current->record(sim::step_kind::park_until, nullptr, std::memory_order_seq_cst, where, unparked ? 1 : 0, true);
     return unparked;
   }
   void unpark(site where = site::current()) {
     sim::point();
+    if (sim::scheduler* weak = sim::weak_running()) weak->release_to(clock_);
     token_ = true;
     if (sim::scheduler* owner = sim::active()) owner->unpark(this);
-    sim::record(sim::step_kind::unpark, nullptr, where);
+    sim::record(sim::step_kind::unpark, where);
   }
 
  private:
+  void woken(sim::scheduler& current) const {
+    if (!current.weak()) return;
+    current.acquire_from(clock_);
+    current.refresh();
+  }
   bool token_ = false;
+  sim::vector_clock clock_;  // weak memory: what the unparks released
 };
 
 inline void spin_pause(site where = site::current()) {
   sim::point(true);
-  sim::record(sim::step_kind::spin, nullptr, where);
+  if (sim::scheduler* weak = sim::weak_running()) weak->refresh();
+  sim::record(sim::step_kind::spin, where);
 }
 inline void yield_now(site where = site::current()) {
   sim::point(true);
-  sim::record(sim::step_kind::yield, nullptr, where);
+  if (sim::scheduler* weak = sim::weak_running()) weak->refresh();
+  sim::record(sim::step_kind::yield, where);
 }
 
 /// Spinning is a yield to the scheduler, so the limits are small; park_after comes from the run's
@@ -765,14 +1204,18 @@ inline void* allocate_bytes(std::size_t bytes, std::size_t alignment, site where
     memory = ::operator new(bytes, std::align_val_t{alignment}, std::nothrow);
     if (memory != nullptr) ++sim::live_allocations();
   }
-  sim::record(sim::step_kind::allocate, nullptr, where, bytes, true);
+  sim::record(sim::step_kind::allocate, where, bytes, true);
   return memory;
 }
 inline void deallocate_bytes(void* pointer, std::size_t bytes, std::size_t alignment, site where = site::current()) {
   sim::point();
   --sim::live_allocations();
-  ::operator delete(pointer, bytes, std::align_val_t{alignment});
-  sim::record(sim::step_kind::deallocate, nullptr, where, bytes, true);
+  if (sim::scheduler* weak = sim::weak_active()) {
+    weak->quarantine(pointer, bytes, alignment);
+  } else {
+    ::operator delete(pointer, bytes, std::align_val_t{alignment});
+  }
+  sim::record(sim::step_kind::deallocate, where, bytes, true);
 }
 
 /// The simulated thread's index + 1; 0 in the main context.
@@ -786,7 +1229,7 @@ inline std::size_t random_below(std::size_t bound, site where = site::current())
   sim::point();
   sim::scheduler* current = sim::running();
   const std::size_t chosen = current == nullptr ? 0 : current->choose_value(bound);
-  sim::record(sim::step_kind::random, nullptr, where, chosen, true);
+  sim::record(sim::step_kind::random, where, chosen, true);
   return chosen;
 }
 
