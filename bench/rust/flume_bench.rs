@@ -68,9 +68,8 @@ impl Peer for Flume {
     }
 
     fn unsupported(_flavor: Flavor, workload: &str) -> Option<&'static str> {
-        (workload == "select_both").then_some(
-            "flume 0.10.14's Selector hangs when sends and receives both select: a consumer waits forever",
-        )
+        (workload == "select_both")
+            .then_some("flume 0.10.14's Selector hangs when sends and receives both select: a consumer waits forever")
     }
 }
 
