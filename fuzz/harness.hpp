@@ -32,6 +32,11 @@
 //     "rescue") and the run goes on: every waiting thread must wake (R12). A thread blocked on a
 //     lock nobody will release, or parked inside an operation that may not block, is a failure.
 //   * a livelock (the scheduler's step budget without progress) is a failure (R19).
+//   * on weak memory, "before" in the checks above (a send that starts after the channel was seen
+//     disconnected, a receive after it was drained) means happens-before, by the threads' vector
+//     clocks: a later step need not see an earlier one. And R16: where the thread whose release
+//     or close disconnected a channel is known, what it did before happens-before a receive that
+//     reports `disconnected`. Data races (race_marker) are the sim backend's own check.
 #pragma once
 
 #include "decisions.hpp"
@@ -273,16 +278,21 @@ class execution {
   /// SPEC R16, under weak memory: the thread that released the last sender (or closed) is known
   /// when a single thread ever held senders of the channel and nobody else closed it; what it did
   /// before releasing then happens-before a receive that reports `disconnected`.
+  // The epoch is the one before the action that disconnected: the first close, or the release
+  // of the thread's last sender; what comes after (a close after the last release) disconnects
+  // nothing, and a receive may learn of the disconnection from the first action alone.
   void before_releasing_sender(const thread_state& me, std::uint8_t channel) {
-    // After a close, a release disconnects nothing: the close did.
-    if (scheduler_->weak() && sender_thread_[channel] == static_cast<int>(me.id) && !closed_by_sender_[channel]) {
+    if (scheduler_->weak() && sender_thread_[channel] == static_cast<int>(me.id) && !disconnected_by_sender_[channel]) {
       release_epoch_[channel] = scheduler_->epoch_now();
     }
+  }
+  void after_releasing_sender(const thread_state& me, std::uint8_t channel) {
+    if (!me.senders[channel][0].valid() && !me.senders[channel][1].valid()) disconnected_by_sender_[channel] = true;
   }
   void before_closing(const thread_state& me, std::uint8_t channel) {
     if (sender_thread_[channel] != static_cast<int>(me.id)) foreign_close_[channel] = true;
     before_releasing_sender(me, channel);
-    closed_by_sender_[channel] = true;
+    disconnected_by_sender_[channel] = true;
   }
   void check_disconnection_visible(const thread_state& me, std::uint8_t channel);
   void check_timeout(const char* rule, span_class timeout, sim::time_point start) {
@@ -324,7 +334,7 @@ class execution {
   std::array<int, max_channels> sender_thread_{-1, -1, -1};
   std::array<std::uint32_t, max_channels> release_epoch_{};
   std::array<bool, max_channels> foreign_close_{};
-  std::array<bool, max_channels> closed_by_sender_{};
+  std::array<bool, max_channels> disconnected_by_sender_{};
   std::array<bool, max_channels> ever_held_{};
   std::array<bool, max_channels> maybe_hole_{};
   bool failed_ = false;
@@ -497,8 +507,10 @@ inline void execution::release_everything(thread_state& me) {
   if (me.held) finish_held(me, true);
   for (std::uint8_t channel = 0; channel < max_channels; ++channel) {
     for (auto& handle : me.senders[channel]) {
-      if (handle.valid()) before_releasing_sender(me, channel);
+      if (!handle.valid()) continue;
+      before_releasing_sender(me, channel);
       handle.reset();
+      after_releasing_sender(me, channel);
     }
   }
   for (auto& side : me.receivers) {
@@ -744,11 +756,19 @@ inline void execution::execute_handles(thread_state& me, const operation& op) {
       }
       return;
     }
-    case op_code::clone_sender: senders[1 - op.slot] = senders[op.slot]; break;
+    case op_code::clone_sender:
+      // The copy replaces the other slot's handle: a release of that one.
+      if (senders[1 - op.slot].valid()) before_releasing_sender(me, channel);
+      senders[1 - op.slot] = senders[op.slot];
+      after_releasing_sender(me, channel);
+      break;
     case op_code::clone_receiver: receivers[1 - op.slot] = receivers[op.slot]; break;
     case op_code::reset_sender:
-      if (senders[op.slot].valid()) before_releasing_sender(me, channel);
-      senders[op.slot].reset();
+      if (senders[op.slot].valid()) {
+        before_releasing_sender(me, channel);
+        senders[op.slot].reset();
+        after_releasing_sender(me, channel);
+      }
       break;
     default: receivers[op.slot].reset(); break;
   }

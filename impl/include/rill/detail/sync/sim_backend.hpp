@@ -589,7 +589,9 @@ class scheduler {
   }
 
   /// Data-race checks of a non-atomic access (race_marker, plain<T>).
-  void check_access(race_state& state, bool write, const void* address, const std::source_location& where) {
+  /// `ending`: the access is the end of the object's life (`where` is then the sync layer's).
+  void check_access(race_state& state, bool write, const void* address, const std::source_location& where,
+                    bool ending = false) {
     check_freed(address, where);
     if (!in_thread()) {
       state = race_state{};  // the main context: before every thread, or after all of them
@@ -598,13 +600,12 @@ class scheduler {
     }
     thread& self = me();
     const unsigned id = current_;
-    if (!self.clock.covers(state.writer, state.write_epoch)) {
-      race(write ? "writes" : "reads", where, state.writer, "write", state.write_where);
-    }
+    const char* access = ending ? "ends the object's life (a free, or a frame left)" : write ? "writes" : "reads";
+    if (!self.clock.covers(state.writer, state.write_epoch)) race(access, where, state.writer, "write", state.write_where, ending);
     if (write) {
       for (unsigned t = 0; t < clock_threads; ++t) {
         if ((state.readers >> t & 1) != 0 && !self.clock.covers(t, state.read_epochs[t])) {
-          race("writes", where, t, "read", state.read_where[t]);
+          race(access, where, t, "read", state.read_where[t], ending);
         }
       }
       state.writer = static_cast<std::uint8_t>(id);
@@ -630,8 +631,8 @@ class scheduler {
     if (after == quarantine_.begin()) return;
     --after;
     if (at < after->second.end) {
-      violation(std::string("use after free: an access to memory the sync layer freed, at ") + where.file_name() +
-                ":" + std::to_string(where.line()));
+      violation("use after free: T" + std::to_string(current_) + " accesses memory the sync layer freed, at " +
+                short_name(where.file_name()) + ":" + std::to_string(where.line()));
     }
   }
 
@@ -714,9 +715,9 @@ class scheduler {
   }
 
   [[noreturn]] void race(const char* access, const std::source_location& where, unsigned other, const char* other_access,
-                         const std::source_location& other_where) {
-    violation(std::string("data race: T") + std::to_string(current_) + " " + access + " at " +
-              short_name(where.file_name()) + ":" + std::to_string(where.line()) + ", not ordered after T" +
+                         const std::source_location& other_where, bool ending) {
+    const std::string place = ending ? "" : " at " + short_name(where.file_name()) + ":" + std::to_string(where.line());
+    violation(std::string("data race: T") + std::to_string(current_) + " " + access + place + ", not ordered after T" +
               std::to_string(other) + "'s " + other_access + " at " + short_name(other_where.file_name()) + ":" +
               std::to_string(other_where.line()));
   }
@@ -1035,7 +1036,9 @@ class race_marker {
   race_marker(const race_marker&) = delete;
   race_marker& operator=(const race_marker&) = delete;
   // Ending the marked object's lifetime is a write, as under Relacy.
-  ~race_marker() { access(true, site::current()); }
+  ~race_marker() {
+    if (sim::scheduler* weak = sim::weak_active()) weak->check_access(state_, true, this, site::current(), true);
+  }
   void mark_write(site where = site::current()) { access(true, where); }
   void mark_read(site where = site::current()) const { access(false, where); }
 
