@@ -38,7 +38,7 @@ ROOT = Path(__file__).resolve().parent.parent
 REPORT_DIR = ROOT / "build" / "verify"
 
 # The order in which layers are reported; a label not listed here is reported after these.
-LAYER_ORDER = ["model", "unit", "examples", "property", "stress", "relacy", "mutation", "lint", "package"]
+LAYER_ORDER = ["model", "unit", "examples", "property", "stress", "relacy", "mutation", "fuzz", "lint", "package"]
 
 
 @dataclass
@@ -227,6 +227,19 @@ def layer_rows(configurations: list[Configuration]) -> list[dict]:
                 iterations = [int(value) for check in checks
                               for value in re.findall(r"passed, (\d+) iterations", check.output)]
                 row["relacy_iterations"] = sum(iterations)
+            if layer == "fuzz":
+                # fuzz/replay's closing lines: "fuzz T (policy): passed, N executions (...), X execs/s, ..."
+                # for a campaign, "K of K inputs passed" for a corpus or the regressions.
+                campaigns = [match for check in checks for match in re.finditer(
+                    r"fuzz (\w+) \((\w+)\): (passed|FAILED)[^\n]*?(\d+) executions[^\n]*?(\d+) execs/s", check.output)]
+                row["fuzz_executions"] = sum(int(match.group(4)) for match in campaigns)
+                row["fuzz_targets"] = sorted({match.group(1) for match in campaigns})
+                row["fuzz_execs_per_second"] = {f"{match.group(1)}/{match.group(2)}": int(match.group(5))
+                                                for match in campaigns}
+                row["fuzz_inputs_replayed"] = sum(int(match.group(1)) for check in checks
+                                                  for match in re.finditer(r"(\d+) of \d+ inputs passed", check.output))
+                row["fuzz_regressions"] = len([path for path in (ROOT / "fuzz" / "regressions").glob("*")
+                                               if path.name != "README.md"])
             if layer == "mutation":
                 # Each bank test writes its outcomes as JSON next to it (CTest keeps only the start
                 # of a passing test's output, so the closing line cannot be relied on).
@@ -297,6 +310,11 @@ def render(mode: Mode, configurations: list[Configuration], layers: list[dict], 
         if "mutants_total" in row:
             notes.append(f"kill rate {row['mutants_killed']}/{row['mutants_total']} "
                          f"({row['mutants_documented']} documented survivors, {row['mutants_failed']} failed)")
+        if "fuzz_executions" in row:
+            rates = ", ".join(f"{name} {rate:,}/s" for name, rate in sorted(row["fuzz_execs_per_second"].items()))
+            notes.append(f"targets {', '.join(row['fuzz_targets'])}: {row['fuzz_executions']:,} executions ({rates}); "
+                         f"{row['fuzz_inputs_replayed']} corpus and regression inputs replayed, "
+                         f"{row['fuzz_regressions']} regressions kept")
         if row["failures"]:
             notes.append("failed: " + ", ".join(row["failures"][:4]) + (" ..." if len(row["failures"]) > 4 else ""))
         lines.append(f"  {row['layer']:<10} {row['configuration']:<10} {row['checks']:>7} {row['passed']:>7} "
