@@ -2015,6 +2015,79 @@ TEST(select, a_non_blocking_select_never_takes_its_default_while_some_case_is_re
                             << " message(s)";
 }
 
+TEST(select, a_timed_select_whose_deadline_has_passed_never_times_out_while_some_case_is_ready) {
+  // SPEC R30, R20
+  // The interleaving of the test above, for a timed selection whose deadline is zero or in the
+  // past: R20 makes it "try once", with try_select's guarantee (R30), reported as `timeout`. In
+  // each form a biased selection looks at c2, then waits at the gate while the other thread sends
+  // on c2 and takes c1's message, then looks at c1. (This failed while such a selection ended
+  // with a single pass of tries rather than the non-blocking selection's double collect; the
+  // stress test select_deadline_stress runs the same shape with random orders and ready_for.)
+  using selection_form = std::string (*)(rill::receiver<int>&, rill::receiver<int>&, rill::receiver<int>&);
+  static const auto past_deadline = steady::now() - 1h;
+  const std::array<std::pair<const char*, selection_form>, 4> forms{{
+      {"select_for(0ns)",
+       [](rill::receiver<int>& c2, rill::receiver<int>& gate, rill::receiver<int>& c1) {
+         rill::selector selection = rill::selector::biased();
+         for (auto* each : {&c2, &gate, &c1}) selection.recv(*each);
+         auto chosen = selection.select_for(0ns);
+         if (!chosen) return std::string(rill::to_string(chosen.error()));
+         const std::size_t index = chosen->index();
+         return std::array{"c2 ", "gate ", "c1 "}[index] + describe(chosen->recv(index == 0 ? c2 : index == 1 ? gate : c1));
+       }},
+      {"select_until(past)",
+       [](rill::receiver<int>& c2, rill::receiver<int>& gate, rill::receiver<int>& c1) {
+         rill::selector selection = rill::selector::biased();
+         for (auto* each : {&c2, &gate, &c1}) selection.recv(*each);
+         auto chosen = selection.select_until(past_deadline);
+         if (!chosen) return std::string(rill::to_string(chosen.error()));
+         const std::size_t index = chosen->index();
+         return std::array{"c2 ", "gate ", "c1 "}[index] + describe(chosen->recv(index == 0 ? c2 : index == 1 ? gate : c1));
+       }},
+      {"on_timeout(0ns)",
+       [](rill::receiver<int>& c2, rill::receiver<int>& gate, rill::receiver<int>& c1) {
+         return rill::select_biased(rill::on_recv(c2, [](rill::recv_result<int> m) { return "c2 " + describe(m); }),
+                                    rill::on_recv(gate, [](rill::recv_result<int> m) { return "gate " + describe(m); }),
+                                    rill::on_recv(c1, [](rill::recv_result<int> m) { return "c1 " + describe(m); }),
+                                    rill::on_timeout(0ns, [] { return std::string("timeout"); }));
+       }},
+      {"on_deadline(past)",
+       [](rill::receiver<int>& c2, rill::receiver<int>& gate, rill::receiver<int>& c1) {
+         return rill::select_biased(rill::on_recv(c2, [](rill::recv_result<int> m) { return "c2 " + describe(m); }),
+                                    rill::on_recv(gate, [](rill::recv_result<int> m) { return "gate " + describe(m); }),
+                                    rill::on_recv(c1, [](rill::recv_result<int> m) { return "c1 " + describe(m); }),
+                                    rill::on_deadline(past_deadline, [] { return std::string("timeout"); }));
+       }},
+  }};
+  for (const auto& [name, run] : forms) {
+    SCOPED_TRACE(name);
+    auto [c1_tx, c1_rx] = rill::bounded<int>(1);
+    auto [c2_tx, c2_rx] = rill::bounded<int>(1);
+    auto [gate_tx, gate_rx] = rill::bounded<int>(0);
+    ASSERT_TRUE(c1_tx.try_send(1).has_value());
+    std::latch paired(1);
+    std::latch moved(1);
+    std::jthread gatekeeper([&, gate_tx = gate_tx]() mutable {
+      rill::selector selection;
+      selection.send(gate_tx);
+      rill::selected_operation chosen = selection.select();  // paired with the selection below
+      paired.count_down();
+      moved.wait();
+      chosen.abandon();  // the selection's middle case fails; it goes on to c1
+    });
+    wait_for_a_blocked_sender(gate_rx);
+    std::jthread mover([&] {
+      paired.wait();
+      EXPECT_TRUE(c2_tx.send(2).has_value());     // c2 holds a message from here on ...
+      EXPECT_TRUE(c1_rx.try_recv().has_value());  // ... before c1's is taken
+      moved.count_down();
+    });
+    const std::string got = run(c2_rx, gate_rx, c1_rx);
+    mover.join();
+    EXPECT_EQ(got, "c2 value 2") << "no instant had both c1 and c2 empty";
+  }
+}
+
 TEST_P(select_test, go_nonblock_select_race_random_interleavings) {
   // SPEC R30
   // Go runtime TestNonblockSelectRace as written (random interleavings).

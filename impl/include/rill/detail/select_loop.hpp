@@ -9,7 +9,8 @@
 //               The first success is the selection. A disconnected channel's operation
 //               succeeds too: it is ready to report `disconnected` (R32). A non-blocking select
 //               stops here, but only once it has proven an instant at which nothing was ready
-//               (look_once).
+//               (look_once); so does a timed one whose deadline has passed, whether at the call
+//               (a zero or past deadline: "try once", R20) or during phase 3.
 //   2. register Create one context (context.hpp) for this thread and register every operation's
 //               waiter, pointing to it, on its channel's waker. Each registration re-checks its
 //               channel; if one is ready after all, the thread aborts its own context instead
@@ -158,20 +159,32 @@ select_outcome look_once(std::span<operation* const> operations, std::span<std::
   }
 }
 
+/// A timed selection whose deadline has passed: the same proof as a non-blocking one (R20: a
+/// deadline that has passed means "try once"), reported as a timeout.
+inline select_outcome last_look(select_outcome outcome) {
+  if (outcome.status == select_outcome::would_block) outcome.status = select_outcome::timed_out;
+  return outcome;
+}
+
 /// The selection loop. `operations` and `order` have the same length.
+///
+/// A blocking selection reports a timeout only through look_once, never after a single pass of
+/// tries: the deadline is looked at before each pass, and once it has passed (at the call, for a
+/// deadline of zero or in the past, or during the wait) the loop ends with the non-blocking
+/// selection's double collect. So a timeout, like would_block, means that there was an instant
+/// during the call, after the deadline, at which no operation was ready (R20, R30).
 inline select_outcome run_select(std::span<operation* const> operations, std::span<std::size_t> order,
                                  const sync::deadline& deadline, bool blocking, select_order mode) {
-  if (!blocking) {
-    return look_once(operations, order, mode, [&](std::size_t index) {
-      operation& op = *operations[index];
-      op.token = {};
-      return op.table->try_select(op);
-    });
-  }
+  auto try_one = [&](std::size_t index) {
+    operation& op = *operations[index];
+    op.token = {};
+    return op.table->try_select(op);
+  };
+  if (!blocking) return look_once(operations, order, mode, try_one);
   for (;;) {
+    if (sync::has_passed(deadline)) return last_look(look_once(operations, order, mode, try_one));
     choose_order(order, mode);
     if (auto index = try_each(operations, order)) return {select_outcome::selected, *index};
-    if (sync::has_passed(deadline)) return {select_outcome::timed_out};
 
     context waiting;
     const std::size_t visited = register_all(operations, order, waiting, false);
@@ -192,17 +205,14 @@ inline select_outcome run_select(std::span<operation* const> operations, std::sp
 /// that was ready when looked at.
 inline select_outcome run_ready(std::span<operation* const> operations, std::span<std::size_t> order,
                                 const sync::deadline& deadline, bool blocking, select_order mode) {
-  if (!blocking) {
-    return look_once(operations, order, mode,
-                     [&](std::size_t index) { return operations[index]->table->is_ready(*operations[index]); });
-  }
+  auto ready = [&](std::size_t index) { return operations[index]->table->is_ready(*operations[index]); };
+  if (!blocking) return look_once(operations, order, mode, ready);
   for (;;) {
+    if (sync::has_passed(deadline)) return last_look(look_once(operations, order, mode, ready));
     choose_order(order, mode);
     for (const std::size_t index : order) {
-      operation& op = *operations[index];
-      if (!op.removed && op.table->is_ready(op)) return {select_outcome::selected, index};
+      if (!operations[index]->removed && ready(index)) return {select_outcome::selected, index};
     }
-    if (sync::has_passed(deadline)) return {select_outcome::timed_out};
 
     context waiting;
     const std::size_t visited = register_all(operations, order, waiting, true);
