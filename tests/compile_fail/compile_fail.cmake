@@ -4,7 +4,8 @@
 rill_label_enabled(unit enabled)
 if(enabled)
   foreach(case throwing_move throwing_destructor reference_message select_not_a_case select_two_defaults
-                    select_wrong_handler select_mismatched_results select_send_wrong_type)
+                    select_wrong_handler select_mismatched_results select_send_wrong_type
+                    select_stored_send_case)
     add_test(NAME compile_fail_${case}
              COMMAND ${CMAKE_COMMAND} -DCXX=${CMAKE_CXX_COMPILER} -DINCLUDE=${PROJECT_SOURCE_DIR}/impl/include
                      -DSOURCE=${CMAKE_CURRENT_LIST_DIR}/${case}.cpp -P ${CMAKE_CURRENT_LIST_DIR}/expect_compile_error.cmake)

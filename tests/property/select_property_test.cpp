@@ -1113,15 +1113,17 @@ case_outcome run_statement(bool biased, fallback f, const std::array<rx_handle*,
   auto t0 = rill::on_recv(*timers[0], on_time(statement_receives + static_cast<int>(Sends)));
   auto t1 = rill::on_recv(*timers[1], on_time(statement_receives + static_cast<int>(Sends) + 1));
   const auto fallen = [](bool timed_out) { return [timed_out] { return case_outcome{-1, timed_out, {}, {}}; }; };
-  const auto run = [&](auto&... cases) -> case_outcome {
+  // The receive cases are kept in variables and passed as lvalues; a send case refers to its
+  // message (a temporary here), so it is made in the call and passed on as an rvalue.
+  const auto run = [&](auto&&... cases) -> case_outcome {
     const auto with = [&](auto&& last) -> case_outcome {
-      if (biased) return rill::select_biased(cases..., last);
-      return rill::select(cases..., last);
+      if (biased) return rill::select_biased(std::forward<decltype(cases)>(cases)..., last);
+      return rill::select(std::forward<decltype(cases)>(cases)..., last);
     };
     switch (f) {
       case fallback::none:
-        if (biased) return rill::select_biased(cases...);
-        return rill::select(cases...);
+        if (biased) return rill::select_biased(std::forward<decltype(cases)>(cases)...);
+        return rill::select(std::forward<decltype(cases)>(cases)...);
       case fallback::default_case: return with(rill::on_default(fallen(false)));
       case fallback::timeout_zero: return with(rill::on_timeout(0ns, fallen(true)));
       case fallback::timeout_minimum: return with(rill::on_timeout(std::chrono::nanoseconds::min(), fallen(true)));
@@ -1138,12 +1140,10 @@ case_outcome run_statement(bool biased, fallback f, const std::array<rx_handle*,
     (void)values;
     return run(r0, r1, r2, t0, t1);
   } else if constexpr (Sends == 1) {
-    auto s0 = rill::on_send(*sends[0], message(values[0]), on_sent(statement_receives));
-    return run(r0, r1, r2, s0, t0, t1);
+    return run(r0, r1, r2, rill::on_send(*sends[0], message(values[0]), on_sent(statement_receives)), t0, t1);
   } else {
-    auto s0 = rill::on_send(*sends[0], message(values[0]), on_sent(statement_receives));
-    auto s1 = rill::on_send(*sends[1], message(values[1]), on_sent(statement_receives + 1));
-    return run(r0, r1, r2, s0, s1, t0, t1);
+    return run(r0, r1, r2, rill::on_send(*sends[0], message(values[0]), on_sent(statement_receives)),
+               rill::on_send(*sends[1], message(values[1]), on_sent(statement_receives + 1)), t0, t1);
   }
 }
 
@@ -1276,7 +1276,8 @@ struct statement_command : command {
       return after(w);
     }
 
-    // The messages of the send cases that did not run were destroyed with the statement.
+    // The messages of the send cases that did not run were left as they were (R30): temporaries
+    // of the call, they died at its end, each exactly once.
     std::vector<int> unsent;
     for (std::size_t i = 0; i < offered.size(); ++i) {
       if (outcome.position != statement_receives + static_cast<int>(i)) unsent.push_back(offered[i]);

@@ -28,6 +28,7 @@
 #include <chrono>
 #include <cmath>
 #include <cstddef>
+#include <cstdint>
 #include <cstdio>
 #include <cstdlib>
 #include <iostream>
@@ -54,6 +55,48 @@ using rill::select_error;
 // ---------------------------------------------------------------------------------------------
 
 using rill::test::counted;
+
+/// A move-only message that records, in its record, how often its value was moved and whether
+/// it died; a moved-from shell records nothing. Tests read `value` and `moved_from()` to see
+/// whether the caller's object was touched.
+struct job {
+  struct record {
+    std::atomic<int> moves{0};
+    std::atomic<int> deaths{0};
+  };
+  record* book = nullptr;
+  int value = 0;
+
+  job(record& where, int v) noexcept : book(&where), value(v) {}
+  job(job&& other) noexcept : book(std::exchange(other.book, nullptr)), value(other.value) {
+    if (book != nullptr) book->moves.fetch_add(1);
+  }
+  job& operator=(job&& other) noexcept {
+    if (this != &other) {
+      if (book != nullptr) book->deaths.fetch_add(1);
+      book = std::exchange(other.book, nullptr);
+      value = other.value;
+      if (book != nullptr) book->moves.fetch_add(1);
+    }
+    return *this;
+  }
+  job(const job&) = delete;
+  job& operator=(const job&) = delete;
+  ~job() {
+    if (book != nullptr) book->deaths.fetch_add(1);
+  }
+  [[nodiscard]] bool moved_from() const noexcept { return book == nullptr; }
+};
+
+/// "job N, untouched" while the caller still owns the value unmoved; otherwise what happened.
+std::string state_of(const job& held, const job::record& book) {
+  if (held.moved_from()) return "moved from";
+  if (book.moves.load() != 0 || book.deaths.load() != 0) {
+    return "job " + std::to_string(held.value) + ", moved " + std::to_string(book.moves.load()) + " times, died " +
+           std::to_string(book.deaths.load()) + " times";
+  }
+  return "job " + std::to_string(held.value) + ", untouched";
+}
 
 /// "would_block", "timeout", or "selected" (which abandons the selection, R34).
 template <class Value>
@@ -833,6 +876,195 @@ TEST_P(select_test, a_committed_send_completes_after_a_later_close) {
     EXPECT_EQ(describe(target.take()), "value 5") << "R10: the receiver drains it";
     EXPECT_EQ(describe(rx.try_recv()), "disconnected");
   }
+}
+
+// ---------------------------------------------------------------------------------------------
+// R30, R33: the caller's message is moved only by the send that completes
+// ---------------------------------------------------------------------------------------------
+
+TEST_P(select_test, a_send_case_that_does_not_run_leaves_the_callers_message_untouched) {
+  // SPEC R30, R9
+  // The statement refers to the message of on_send(tx, std::move(m), h) and moves it only when
+  // that case completes, like send_for, which hands its message back on timeout: a timeout, a
+  // default or another case leaves `m` as it was (crossbeam's select! and Go's select never take
+  // a send's value unless it is sent).
+  auto [tx, rx] = kind().make<job>();
+  auto [ready_tx, ready_rx] = rill::bounded<int>(1);
+  job::record book;
+  job held(book, 7);
+  // Another case runs (biased, so that an unbounded channel's always-ready send is passed over).
+  ASSERT_TRUE(ready_tx.try_send(1).has_value());
+  EXPECT_EQ(rill::select_biased(rill::on_recv(ready_rx, [](rill::recv_result<int>) { return 1; }),
+                                rill::on_send(tx, std::move(held), [](rill::send_result<job>) { return 2; })),
+            1);
+  EXPECT_EQ(state_of(held, book), "job 7, untouched");  // NOLINT(bugprone-use-after-move)
+  if (!kind().unbounded()) {
+    // Not ready (full, or no receiver waiting): the timeout or the default runs.
+    job::record fillers;
+    for (std::size_t i = 0; i < *kind().capacity; ++i) {
+      ASSERT_TRUE(tx.try_send(job(fillers, -1)).has_value());
+    }
+    EXPECT_EQ(rill::select(rill::on_send(tx, std::move(held), [](rill::send_result<job>) { return 1; }),
+                           rill::on_timeout(5ms, [] { return 2; })),
+              2);
+    EXPECT_FALSE(held.moved_from()) << "the timed-out select took the caller's message";
+    EXPECT_EQ(held.value, 7);
+    EXPECT_EQ(rill::select(rill::on_send(tx, std::move(held), [](rill::send_result<job>) { return 1; }),
+                           rill::on_deadline(steady::now() - 1s, [] { return 2; })),
+              2);
+    EXPECT_EQ(rill::select(rill::on_send(tx, std::move(held), [](rill::send_result<job>) { return 1; }),
+                           rill::on_default([] { return 2; })),
+              2);
+    EXPECT_EQ(state_of(held, book), "job 7, untouched");
+    for (auto taken = rx.try_recv(); taken; taken = rx.try_recv()) EXPECT_EQ(taken->value, -1);
+  }
+  // The case that runs moves it once it completes: into the channel, or into the error.
+  {
+    send_target<job> target(kind(), tx, rx);
+    EXPECT_TRUE(rill::select(rill::on_send(tx, std::move(held), [](rill::send_result<job> sent) {
+      return sent.has_value();
+    })));
+    EXPECT_TRUE(held.moved_from()) << "the message was sent";
+    auto delivered = target.take();
+    ASSERT_TRUE(delivered.has_value());
+    EXPECT_EQ(delivered->value, 7);
+    EXPECT_EQ(book.deaths.load(), 0) << "no copy of the value died on the way";
+  }
+  job::record second_book;
+  job second(second_book, 8);
+  rx.reset();
+  EXPECT_EQ(rill::select(rill::on_send(tx, std::move(second), [](rill::send_result<job> sent) {
+              return sent ? -1 : sent.error().message.value;
+            })),
+            8)
+      << "a failed send hands the message back in its error (R32)";
+  EXPECT_TRUE(second.moved_from());
+  EXPECT_EQ(second_book.deaths.load(), 1) << "the handed-back message died with the error, once";
+
+  // A temporary is the case's own: it lives as long as the statement, and is sent from there.
+  auto [t_tx, t_rx] = rill::unbounded<job>();
+  job::record third_book;
+  EXPECT_TRUE(rill::select(rill::on_send(t_tx, job(third_book, 9), [](rill::send_result<job> sent) {
+    return sent.has_value();
+  })));
+  EXPECT_EQ(describe(t_rx.try_recv()), "value 9");
+  EXPECT_EQ(third_book.deaths.load(), 1);
+  // An lvalue is copied, and only when its case runs.
+  auto [s_tx, s_rx] = rill::unbounded<std::string>();
+  const std::string text = "kept";
+  std::string copy_source = "copied";
+  EXPECT_TRUE(rill::select(rill::on_send(s_tx, copy_source, [](rill::send_result<std::string> sent) {
+    return sent.has_value();
+  })));
+  EXPECT_EQ(copy_source, "copied");
+  EXPECT_EQ(s_rx.try_recv().value_or("?"), "copied");
+  EXPECT_EQ(rill::select(rill::on_send(s_tx, text, [](rill::send_result<std::string>) { return 1; }),
+                         rill::on_default([] { return 2; })),
+            1);
+  EXPECT_EQ(s_rx.try_recv().value_or("?"), "kept");
+  // A case made from an lvalue may be kept in a variable (it refers to `text`, which outlives it);
+  // one made from an rvalue may not (tests/compile_fail/select_stored_send_case.cpp).
+  auto kept = rill::on_send(s_tx, text, [](rill::send_result<std::string>) { return 1; });
+  EXPECT_EQ(rill::select(kept, rill::on_default([] { return 2; })), 1);
+  EXPECT_EQ(s_rx.try_recv().value_or("?"), "kept");
+}
+
+TEST_P(select_test, a_selected_send_given_the_wrong_handle_throws_and_leaves_the_message_untouched) {
+  // SPEC R33, R39, R22, R9
+  auto [tx, rx] = kind().make<job>();
+  auto [other_tx, other_rx] = kind().make<job>();
+  rill::sender<job> empty_sender;
+  rill::receiver<job> empty_receiver;
+  job::record book;
+  job held(book, 5);
+  send_target<job> target(kind(), tx, rx);
+  rill::selector selection;
+  selection.send(tx);
+  rill::selected_operation chosen = selection.select();
+  EXPECT_THROW((void)chosen.send(other_tx, std::move(held)), std::logic_error) << "another channel";
+  EXPECT_EQ(state_of(held, book), "job 5, untouched");  // NOLINT(bugprone-use-after-move)
+  EXPECT_THROW((void)chosen.send(empty_sender, std::move(held)), rill::empty_handle_error) << "an empty handle (R22)";
+  EXPECT_EQ(state_of(held, book), "job 5, untouched");
+  EXPECT_THROW((void)chosen.recv(empty_receiver), rill::empty_handle_error) << "an empty handle (R22)";
+  EXPECT_TRUE(chosen.send(tx, std::move(held)).has_value()) << "still completable after the failed attempts";
+  EXPECT_TRUE(held.moved_from());
+  job::record other_book;
+  job other(other_book, 6);
+  EXPECT_THROW((void)chosen.send(tx, std::move(other)), std::logic_error) << "a second time";
+  EXPECT_EQ(state_of(other, other_book), "job 6, untouched");
+  EXPECT_THROW((void)chosen.send(empty_sender, std::move(other)), rill::empty_handle_error)
+      << "an empty handle, after completion: the handle is looked at first";
+  EXPECT_EQ(state_of(other, other_book), "job 6, untouched");
+  auto delivered = target.take();
+  ASSERT_TRUE(delivered.has_value());
+  EXPECT_EQ(delivered->value, 5);
+  EXPECT_EQ(book.deaths.load(), 0) << "the value is alive, in `delivered`";
+}
+
+TEST_P(select_test, a_copy_that_throws_when_a_send_completes_abandons_the_send) {
+  // SPEC R30, R33, R34
+  // An lvalue message is copied only when its case completes, after the send was committed; if
+  // the copy throws, the statement abandons the send (R34: nothing is sent, what it held is given
+  // back) and the exception leaves rill::select. selected_operation::send copies before it
+  // commits to anything, so there the operation stays selected, to complete or abandon.
+  struct fragile {
+    int value = 0;
+    bool throws = false;
+    fragile(int v, bool t) : value(v), throws(t) {}
+    fragile(const fragile& other) : value(other.value), throws(other.throws) {
+      if (throws) throw std::runtime_error("copy refused");
+    }
+    fragile(fragile&&) noexcept = default;
+    fragile& operator=(const fragile&) = default;
+    fragile& operator=(fragile&&) noexcept = default;
+    ~fragile() = default;
+  };
+  auto [tx, rx] = kind().make<fragile>();
+  const fragile refuses(1, true);
+  {
+    send_target<fragile> target(kind(), tx, rx);
+    EXPECT_THROW(rill::select(rill::on_send(tx, refuses, [](rill::send_result<fragile>) {})), std::runtime_error);
+    if (kind().buffered()) {
+      EXPECT_EQ(tx.size(), 0u) << "nothing was sent";
+      if (kind().capacity) {
+        EXPECT_FALSE(tx.full()) << "the slot was given back";
+      }
+    }
+    // A rendezvous partner goes back to waiting (R34): this send blocks until it has.
+    ASSERT_TRUE(tx.send(fragile(2, false)).has_value());
+    auto got = target.take();
+    ASSERT_TRUE(got.has_value());
+    EXPECT_EQ(got->value, 2);
+  }
+  {
+    send_target<fragile> target(kind(), tx, rx);
+    rill::selector selection;
+    selection.send(tx);
+    rill::selected_operation chosen = selection.select();
+    EXPECT_THROW((void)chosen.send(tx, refuses), std::runtime_error);
+    EXPECT_TRUE(chosen.send(tx, fragile(3, false)).has_value()) << "still selected after the failed copy";
+    auto got = target.take();
+    ASSERT_TRUE(got.has_value());
+    EXPECT_EQ(got->value, 3);
+  }
+}
+
+TEST(select, a_selected_send_converts_its_message_to_the_channels_type) {
+  // SPEC R33
+  // The message type is the sender's, not deduced from the argument: an int literal completes a
+  // send on a channel of std::uint32_t, an lvalue is copied and stays the caller's.
+  auto [tx, rx] = rill::bounded<std::uint32_t>(4);
+  rill::selector selection;
+  selection.send(tx);
+  EXPECT_TRUE(selection.select().send(tx, 124).has_value());
+  const std::uint32_t named = 125;
+  EXPECT_TRUE(selection.select().send(tx, named).has_value());
+  short narrow = 126;
+  EXPECT_TRUE(selection.select().send(tx, narrow).has_value());
+  EXPECT_EQ(named, 125u);
+  EXPECT_EQ(rx.try_recv().value_or(0), 124u);
+  EXPECT_EQ(rx.try_recv().value_or(0), 125u);
+  EXPECT_EQ(rx.try_recv().value_or(0), 126u);
 }
 
 // ---------------------------------------------------------------------------------------------

@@ -18,6 +18,11 @@
 // or void). The cases live in the caller's frame: a select of any number of cases allocates
 // nothing on the heap. A malformed case is a compile error that says what is wrong.
 //
+// A case refers to what it is given by reference: a handle given as an lvalue (a temporary handle,
+// such as rill::after(1s), is kept in the case) and a send's message, which is moved (an rvalue)
+// or copied (an lvalue) only if that send is the case that completes; a send case that does not
+// run leaves the caller's message as it was. So make the cases in the call of rill::select.
+//
 // To switch a case off without changing the statement, receive from rill::never<T>() (R42).
 #pragma once
 
@@ -31,6 +36,7 @@
 #include <chrono>
 #include <cstddef>
 #include <functional>
+#include <memory>
 #include <optional>
 #include <tuple>
 #include <type_traits>
@@ -50,10 +56,12 @@ struct recv_case {
   recv_result<T> result{std::unexpect, recv_error::empty};
 };
 
-template <class T, class Target, class Handler>
+/// `message` points to the caller's argument, which the case moves (an rvalue of T), or copies or
+/// converts into a T, only when it completes: a send case that does not run leaves it as it was.
+template <class T, class Target, class Message, class Handler>
 struct send_case {
   handle_storage<Target> target;
-  T message;
+  std::remove_reference_t<Message>* message;
   Handler handler;
 };
 
@@ -77,8 +85,8 @@ struct case_traits<recv_case<T, Source, Handler>> {
   static constexpr bool is_case = true, is_channel = true, is_fallback = false;
   using result = std::invoke_result_t<Handler&, recv_result<T>>;
 };
-template <class T, class Target, class Handler>
-struct case_traits<send_case<T, Target, Handler>> {
+template <class T, class Target, class Message, class Handler>
+struct case_traits<send_case<T, Target, Message, Handler>> {
   static constexpr bool is_case = true, is_channel = true, is_fallback = false;
   using result = std::invoke_result_t<Handler&, send_result<T>>;
 };
@@ -131,6 +139,36 @@ struct common_result<> {
 template <class Case>
 using case_of = case_traits<std::remove_cvref_t<Case>>;
 
+/// A send case made from an rvalue message: it refers to an object that, if it was a temporary,
+/// lives only as long as the full-expression that made the case.
+template <class Case>
+inline constexpr bool refers_to_an_rvalue_message = false;
+template <class T, class Target, class Message, class Handler>
+inline constexpr bool refers_to_an_rvalue_message<send_case<T, Target, Message, Handler>> =
+    !std::is_lvalue_reference_v<Message>;
+
+/// Completes the selected send `op` of case `each` with the caller's message. An rvalue of T is
+/// moved straight into the channel (no copy of it is staged on the way, KB11). Anything else is
+/// first made into a T (an lvalue copied, another type converted); if that throws, the send is
+/// abandoned (R34: nothing is sent, its slot or partner is released) and the exception leaves
+/// select with the caller's message unchanged.
+template <class T, class Target, class Message, class Handler>
+send_result<T> send_chosen(operation& op, send_case<T, Target, Message, Handler>& each) {
+  const auto& target = static_cast<const sender<T>&>(each.target);
+  if constexpr (std::is_same_v<Message, T>) {
+    return complete_send(op, target, std::move(*each.message));
+  } else {
+    std::optional<T> message;
+    try {
+      message.emplace(std::forward<Message>(*each.message));
+    } catch (...) {
+      op.table->abandon(op);
+      throw;
+    }
+    return complete_send(op, target, std::move(*message));
+  }
+}
+
 template <select_order Mode, class... Cases>
 decltype(auto) run_statement(Cases&&... cases) {
   static_assert((case_of<Cases>::is_case && ...),
@@ -138,6 +176,10 @@ decltype(auto) run_statement(Cases&&... cases) {
                 "rill::on_timeout or rill::on_deadline");
   constexpr std::size_t fallbacks = (std::size_t{0} + ... + (case_of<Cases>::is_fallback ? 1 : 0));
   static_assert(fallbacks <= 1, "rill::select: at most one on_default, on_timeout or on_deadline case");
+  static_assert(!((std::is_lvalue_reference_v<Cases> && refers_to_an_rvalue_message<std::remove_cvref_t<Cases>>) || ...),
+                "rill::select: a send case refers to its message; one made from an rvalue (a temporary or "
+                "std::move(m)) must be made in the call of rill::select, not kept in a variable (its temporary "
+                "would already be destroyed)");
   static_assert(common_result<typename case_of<Cases>::result...>::valid,
                 "rill::select: the handlers must all return the same type (or all return void)");
   using result_type = typename common_result<typename case_of<Cases>::result...>::type;
@@ -196,8 +238,7 @@ decltype(auto) run_statement(Cases&&... cases) {
       if constexpr (requires { each.source; }) {
         call(std::move(each.result));
       } else {
-        call(complete_send(operations[mine], static_cast<const std::remove_cvref_t<decltype(each.target)>&>(each.target),
-                           std::move(each.message)));
+        call(send_chosen(operations[mine], each));
       }
     } else if constexpr (traits::is_default) {
       if (outcome.status == select_outcome::would_block) call();
@@ -226,6 +267,12 @@ auto on_recv(Source&& source, Handler handler) {
 
 /// A send case: sends `message` when the channel is ready; `handler(rill::send_result<T>)` runs
 /// with the outcome (on failure the error holds the message).
+///
+/// The case refers to `message` and takes it only if this case is the one that completes: an
+/// rvalue (`std::move(m)`, or a temporary) is then moved into the channel, an lvalue copied; if
+/// another case, the default or the timeout runs, `m` is left as it was (as send_for hands its
+/// message back). So the message, like a handle given as an lvalue, must outlive the statement:
+/// make the case in the call of rill::select, as above, and do not keep it for later.
 template <class Target, class Message, class Handler>
 auto on_send(Target&& target, Message&& message, Handler handler) {
   using handle = std::remove_cvref_t<Target>;
@@ -235,8 +282,8 @@ auto on_send(Target&& target, Message&& message, Handler handler) {
                 "rill::on_send: the message must be convertible to the sender's message type T");
   static_assert(std::is_invocable_v<Handler&, send_result<T>>,
                 "rill::on_send: the handler must be callable with rill::send_result<T>");
-  return detail::send_case<T, Target, Handler>{std::forward<Target>(target), T(std::forward<Message>(message)),
-                                               std::move(handler)};
+  return detail::send_case<T, Target, Message, Handler>{std::forward<Target>(target), std::addressof(message),
+                                                        std::move(handler)};
 }
 
 /// The case that runs, without blocking, when no other case is ready (Go's `default`).

@@ -15,7 +15,9 @@
 //
 // The selected operation must be completed with a handle of the same channel (any copy will
 // do) and the same direction; completing it with another channel's handle, or twice, throws
-// std::logic_error and changes nothing. A selected operation that is destroyed without being
+// std::logic_error and changes nothing (an empty handle: rill::empty_handle_error, R22). A send
+// takes its message by reference, so a send that throws leaves the caller's message as it was.
+// A selected operation that is destroyed without being
 // completed is *abandoned*, with the outcome SPEC R34 defines: a receive's message is destroyed
 // (as if received and dropped), a send sends nothing and releases what it had claimed; never a
 // hang, a leak or a lost slot. Complete a selected send promptly: until then, a rendezvous
@@ -45,6 +47,7 @@
 #include <new>
 #include <stdexcept>
 #include <string>
+#include <type_traits>
 #include <utility>
 #include <vector>
 
@@ -79,9 +82,15 @@ class selected_operation {
   template <class T>
   recv_result<T> recv(const receiver<T>& source);
 
-  /// Completes a selected send with `message`; `target` must be a handle of its channel.
+  /// Completes a selected send with `message` (moved; the const& overload copies it);
+  /// `target` must be a handle of its channel. The message is taken only if the send goes ahead:
+  /// a call that throws (another channel's handle, an empty one, completed already) leaves it as
+  /// it was. T is the sender's: the message converts to it (`send(tx_u32, 124)`).
   template <class T>
-  send_result<T> send(const sender<T>& target, T message);
+  send_result<T> send(const sender<T>& target, std::type_identity_t<T>&& message);
+  template <class T>
+    requires std::is_copy_constructible_v<T>
+  send_result<T> send(const sender<T>& target, const std::type_identity_t<T>& message);
 
   /// Abandons the operation now (R34); afterwards it can no longer be completed.
   void abandon() noexcept;
@@ -306,6 +315,7 @@ inline detail::operation& selected_operation::checked(const void* identity, bool
 
 template <class T>
 recv_result<T> selected_operation::recv(const receiver<T>& source) {
+  if (!source.valid()) throw empty_handle_error("selected_operation::recv");
   checked(detail::identity_of(detail::channel_access<T>::ref_of(source)), false, "recv");
   auto& chosen = static_cast<selector::typed_entry<T>&>(*owner_->entries_[index_]);
   recv_result<T> message = std::move(chosen.result);
@@ -316,11 +326,21 @@ recv_result<T> selected_operation::recv(const receiver<T>& source) {
 }
 
 template <class T>
-send_result<T> selected_operation::send(const sender<T>& target, T message) {
+send_result<T> selected_operation::send(const sender<T>& target, std::type_identity_t<T>&& message) {
+  if (!target.valid()) throw empty_handle_error("selected_operation::send");
   detail::operation& op = checked(detail::identity_of(detail::channel_access<T>::ref_of(target)), true, "send");
   owner_->pending_ = nullptr;
   owner_ = nullptr;
   return detail::complete_send(op, target, std::move(message));
+}
+
+template <class T>
+  requires std::is_copy_constructible_v<T>
+send_result<T> selected_operation::send(const sender<T>& target, const std::type_identity_t<T>& message) {
+  if (!target.valid()) throw empty_handle_error("selected_operation::send");
+  (void)checked(detail::identity_of(detail::channel_access<T>::ref_of(target)), true, "send");
+  T copy(message);  // if the copy throws, the operation is still selected, to complete or abandon
+  return send(target, std::move(copy));
 }
 
 }  // namespace rill
