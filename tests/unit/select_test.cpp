@@ -1729,6 +1729,60 @@ TEST(select, selecting_while_an_operation_is_pending_throws) {
   EXPECT_EQ(outcome_of(selection.try_select()), "would_block");
 }
 
+TEST(select, a_selector_used_by_a_second_thread_at_once_throws_and_changes_nothing) {
+  // SPEC R39
+  // One selector, two threads at once: the second call throws std::logic_error rather than
+  // corrupting the selector the first one is using. The first thread is provably inside select():
+  // its receive on a rendezvous channel is what makes that channel's send ready (R36).
+  auto [tx, rx] = rill::bounded<int>(0);
+  auto [other_tx, other_rx] = rill::bounded<int>(1);
+  rill::selector selection;
+  const std::size_t from = selection.recv(rx);
+  std::string first;
+  std::jthread blocked([&] {
+    rill::selected_operation chosen = selection.select();
+    first = describe(chosen.recv(rx));
+  });
+  at_scope_exit release([&] { tx.close(); });  // if an assertion ends the test, the thread returns
+  wait_for_a_blocked_receiver(tx);
+  auto refused = [](auto&& call) -> std::string {
+    try {
+      call();
+    } catch (const std::logic_error& error) {
+      return error.what();
+    }
+    return "no exception";
+  };
+  auto busy = [](const char* caller) {
+    return "rill::selector::" + std::string(caller) +
+           ": another thread is using this selector (a selector is used by one thread at a time)";
+  };
+  const auto past = steady::now() - 1h;
+  EXPECT_EQ(refused([&] { (void)selection.try_select(); }), busy("try_select"));
+  EXPECT_EQ(refused([&] { (void)selection.select_for(0ns); }), busy("select_for"));
+  EXPECT_EQ(refused([&] { (void)selection.select_until(past); }), busy("select_until"));
+  EXPECT_EQ(refused([&] { (void)selection.try_ready(); }), busy("try_ready"));
+  EXPECT_EQ(refused([&] { (void)selection.ready_for(0ns); }), busy("ready_for"));
+  EXPECT_EQ(refused([&] { (void)selection.ready_until(past); }), busy("ready_until"));
+  EXPECT_EQ(refused([&] { (void)selection.recv(other_rx); }), busy("recv"));
+  EXPECT_EQ(refused([&] { (void)selection.send(other_tx); }), busy("send"));
+  EXPECT_EQ(refused([&] { selection.remove(from + 1); }), busy("remove")) << "before the index is looked at";
+  if (HasFailure()) return;  // a call let through: the blocking forms below would wait for ever
+  EXPECT_EQ(refused([&] { (void)selection.select(); }), busy("select"));
+  EXPECT_EQ(refused([&] { (void)selection.ready(); }), busy("ready"));
+  EXPECT_EQ(selection.size(), 1u) << "nothing was added";
+
+  // The first thread's selection is unharmed, and the selector works again once it returns.
+  ASSERT_TRUE(tx.send(5).has_value());
+  blocked.join();
+  EXPECT_EQ(first, "value 5");
+  ASSERT_TRUE(other_tx.try_send(6).has_value());
+  EXPECT_EQ(selection.recv(other_rx), 1u);
+  rill::selected_operation chosen = selection.select();
+  ASSERT_EQ(chosen.index(), 1u);
+  EXPECT_EQ(describe(chosen.recv(other_rx)), "value 6");
+}
+
 TEST(select, remove_rejects_unknown_indices_and_removed_operations_are_never_selected) {
   // SPEC R39, R32
   auto [a_tx, a_rx] = rill::bounded<int>(1);

@@ -392,7 +392,10 @@ class receiver {
     const receiver* source_;
   };
 
-  drain_view try_iter() { return drain_view(this); }
+  /// The view refers to this receiver, so it is made only from a named one: on a temporary,
+  /// `for (T& m : make_receiver().try_iter())` would iterate over a receiver already destroyed.
+  drain_view try_iter() & { return drain_view(this); }
+  drain_view try_iter() && = delete;  // rill::receiver::try_iter: a temporary receiver would be gone before the loop runs
 
  private:
   enum class query { empty, full };

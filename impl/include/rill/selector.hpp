@@ -29,8 +29,15 @@
 // operations while it selects.
 //
 // The handles passed to recv() and send() must outlive the selector's use of them (as for
-// std::span); the selector does not copy them, so that it never keeps a channel connected.
-// A selector is used by one thread at a time.
+// std::span); the selector does not copy them, so that it never keeps a channel connected. A
+// temporary handle would be gone at the end of the statement that adds it: recv() and send() of
+// an rvalue handle are deleted, and do not compile.
+//
+// A selector is used by one thread at a time. Every member that adds, removes or selects marks
+// the selector in use while it runs (detail::single_user, select_loop.hpp: one uncontended
+// exchange on entry and one plain store on exit); a second thread that calls one of them
+// meanwhile gets std::logic_error and changes nothing (R39). The selected operation is not
+// covered: complete it on the thread that uses the selector, or hand both over together.
 #pragma once
 
 #include "rill/channel.hpp"
@@ -135,6 +142,7 @@ class selector {
   /// handle (R22).
   template <class T>
   std::size_t recv(const receiver<T>& source) {
+    const detail::single_user scope(in_use_, "recv");
     return add<typed_entry<T>>([&](typed_entry<T>& added) {
       detail::bind_receive(added.op, source, added.result, "selector::recv");
     });
@@ -143,12 +151,24 @@ class selector {
   /// Adds a send operation; returns its index.
   template <class T>
   std::size_t send(const sender<T>& target) {
+    const detail::single_user scope(in_use_, "send");
     return add<entry>([&](entry& added) { detail::bind_send(added.op, target, "selector::send"); });
   }
+
+  // A temporary handle dies at the end of the statement that adds it, and the selector refers to it:
+  template <class T>
+  std::size_t recv(receiver<T>&&) = delete;  // rill::selector: a temporary handle would dangle; add a named one
+  template <class T>
+  std::size_t recv(const receiver<T>&&) = delete;  // rill::selector: a temporary handle would dangle; add a named one
+  template <class T>
+  std::size_t send(sender<T>&&) = delete;  // rill::selector: a temporary handle would dangle; add a named one
+  template <class T>
+  std::size_t send(const sender<T>&&) = delete;  // rill::selector: a temporary handle would dangle; add a named one
 
   /// Removes operation `index` from later selections (for example a disconnected channel that
   /// would otherwise keep being selected). Indices of the others do not change.
   void remove(std::size_t index) {
+    const detail::single_user scope(in_use_, "remove");
     if (index >= entries_.size() || entries_[index]->op.removed) {
       throw std::out_of_range("rill::selector::remove: no operation " + std::to_string(index));
     }
@@ -157,6 +177,7 @@ class selector {
 
   /// Blocks until an operation is ready; returns it, committed (R30).
   selected_operation select() {
+    const detail::single_user scope(in_use_, "select");
     return selected_operation(selected_operation::key{}, this, choose(std::nullopt, true, "select").index);
   }
   std::expected<selected_operation, select_error> try_select() { return run(std::nullopt, false, "try_select"); }
@@ -171,15 +192,15 @@ class selector {
 
   /// Blocks until an operation is ready and returns its index, starting no operation (R36): a
   /// later operation on that channel may still find it taken by another thread.
-  std::size_t ready() { return *run_ready(std::nullopt, true); }
-  std::expected<std::size_t, select_error> try_ready() { return run_ready(std::nullopt, false); }
+  std::size_t ready() { return *run_ready(std::nullopt, true, "ready"); }
+  std::expected<std::size_t, select_error> try_ready() { return run_ready(std::nullopt, false, "try_ready"); }
   template <class Rep, class Period>
   std::expected<std::size_t, select_error> ready_for(std::chrono::duration<Rep, Period> timeout) {
-    return run_ready(detail::sync::deadline_after(timeout), true);
+    return run_ready(detail::sync::deadline_after(timeout), true, "ready_for");
   }
   template <class Clock, class Duration>
   std::expected<std::size_t, select_error> ready_until(std::chrono::time_point<Clock, Duration> deadline) {
-    return run_ready(detail::sync::deadline_at(deadline), true);
+    return run_ready(detail::sync::deadline_at(deadline), true, "ready_until");
   }
 
   [[nodiscard]] std::size_t size() const noexcept { return entries_.size(); }
@@ -237,6 +258,7 @@ class selector {
 
   std::expected<selected_operation, select_error> run(const detail::sync::deadline& deadline, bool blocking,
                                                       const char* caller) {
+    const detail::single_user scope(in_use_, caller);
     const detail::select_outcome outcome = choose(deadline, blocking, caller);
     switch (outcome.status) {
       case detail::select_outcome::selected: break;
@@ -247,7 +269,9 @@ class selector {
                                                            outcome.index);
   }
 
-  std::expected<std::size_t, select_error> run_ready(const detail::sync::deadline& deadline, bool blocking) {
+  std::expected<std::size_t, select_error> run_ready(const detail::sync::deadline& deadline, bool blocking,
+                                                    const char* caller) {
+    const detail::single_user scope(in_use_, caller);
     const detail::select_outcome outcome = detail::run_ready(operations_, order_, deadline, blocking, mode_);
     switch (outcome.status) {
       case detail::select_outcome::selected: return outcome.index;
@@ -265,6 +289,7 @@ class selector {
   std::pmr::vector<std::size_t> order_{&arena_};
   detail::select_order mode_ = detail::select_order::unbiased;
   selected_operation* pending_ = nullptr;  // the selected operation not yet completed
+  detail::sync::atomic<bool> in_use_{false};  // a member call is running (detail::single_user)
 };
 
 inline selected_operation::selected_operation(key, selector* owner, std::size_t index) noexcept

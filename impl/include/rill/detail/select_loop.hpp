@@ -37,6 +37,13 @@
 //
 // Progress: a select blocks only in phase 3; phases 1 and 2 inherit each flavor's progress
 // (lock-free try operations, the rendezvous flavor's mutex).
+//
+// One user at a time (R39): a rill::selector's operations, order and pending operation are its
+// caller's, unsynchronised. Every member of rill::selector that adds, removes or selects holds a
+// `single_user` for its duration: an exchange of one flag on entry, a store on exit. A second
+// thread that enters while the first is inside reads `true` and throws std::logic_error before
+// touching anything. Both orderings are relaxed, sites (G1) and (G2) below: the flag detects
+// misuse and carries nothing.
 #pragma once
 
 #include "rill/detail/context.hpp"
@@ -46,11 +53,44 @@
 #include <cstddef>
 #include <optional>
 #include <span>
+#include <stdexcept>
+#include <string>
 #include <utility>
 
 namespace rill::detail {
 
 enum class select_order : unsigned char { unbiased, biased };
+
+namespace single_user_order {
+// (G1) relaxed: the exchange is a read-modify-write, so of two calls whose exchanges both come
+//      before either call's (G2) in the flag's modification order, the second reads the first's
+//      `true` and throws, having touched nothing. A call that provably runs while another is inside
+//      (it learned so through anything that synchronises, as the test does through a channel)
+//      reads that `true` by coherence. No data is published through the flag: a selector used by
+//      one thread after another is ordered by whatever handed it over, as for any object.
+inline constexpr sync::ordering enter = sync::ordering_site("selector.enter", std::memory_order_relaxed);  // (G1)
+// (G2) relaxed: clears the flag at the end of a call; nothing is published through it (G1).
+inline constexpr sync::ordering leave = sync::ordering_site("selector.leave", std::memory_order_relaxed);  // (G2)
+}  // namespace single_user_order
+
+/// Holds `in_use` for one member call of a rill::selector (R39); throws std::logic_error naming
+/// `caller` if another thread holds it. Costs one uncontended read-modify-write (an xchg on x86)
+/// and one plain store per call.
+class single_user {
+ public:
+  single_user(sync::atomic<bool>& in_use, const char* caller) : in_use_(in_use) {
+    if (in_use_.exchange(true, single_user_order::enter)) {
+      throw std::logic_error(std::string("rill::selector::") + caller +
+                             ": another thread is using this selector (a selector is used by one thread at a time)");
+    }
+  }
+  single_user(const single_user&) = delete;
+  single_user& operator=(const single_user&) = delete;
+  ~single_user() { in_use_.store(false, single_user_order::leave); }
+
+ private:
+  sync::atomic<bool>& in_use_;
+};
 
 struct select_outcome {
   enum kind : unsigned char { selected, would_block, timed_out } status;
