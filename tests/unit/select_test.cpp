@@ -681,6 +681,35 @@ TEST(select, the_biased_mode_picks_the_ready_operation_added_first) {
   }
 }
 
+TEST(select, a_biased_selection_woken_by_an_operation_completes_it_though_an_earlier_one_became_ready) {
+  // SPEC R31, R33, R18
+  // The biased mode prefers the earliest operation among those it finds ready when it looks.
+  // A selection that waits and is woken by a channel that chose it completes that operation: here
+  // a rendezvous partner paired with its receive on b, and waits for it (R33), while a, added
+  // first, becomes ready. Declining b would leave that partner (or, on a buffered channel, the
+  // waiter the wake-up was not given to) waiting; a receive cannot be taken back. So b is taken,
+  // and a's message stays for the next selection, which looks again and takes a first.
+  auto [a_tx, a_rx] = rill::bounded<int>(1);
+  auto [b_tx, b_rx] = rill::bounded<int>(0);
+  auto run = [&] {
+    return rill::select_biased(rill::on_recv(a_rx, [](rill::recv_result<int> m) { return "a " + describe(m); }),
+                               rill::on_recv(b_rx, [](rill::recv_result<int> m) { return "b " + describe(m); }));
+  };
+  std::string got;
+  std::jthread selecting([&] { got = run(); });
+  wait_for_a_blocked_receiver(b_tx);  // the selection waits on a and b
+  rill::selector partner;
+  partner.send(b_tx);
+  rill::selected_operation paired = partner.select();  // b's channel chose the selection
+  ASSERT_TRUE(a_tx.try_send(1).has_value());            // a is ready from here on
+  EXPECT_TRUE(paired.send(b_tx, 2).has_value());
+  selecting.join();
+  EXPECT_EQ(got, "b value 2");
+  EXPECT_EQ(a_rx.size(), 1u) << "a's message was left for the next selection";
+  EXPECT_FALSE(b_tx.try_send(3).has_value()) << "nobody waits on b now";
+  EXPECT_EQ(run(), "a value 1") << "a selection that looks finds a first";
+}
+
 // ---------------------------------------------------------------------------------------------
 // R32: disconnected operations are ready
 // ---------------------------------------------------------------------------------------------

@@ -35,6 +35,16 @@
 // chosen with equal probability (R31). A rotation from a random start would not do: with three
 // operations of which two are ready, it picks one of them twice as often as the other.
 //
+// Biased mode: phases 1 and 2 go in the order the operations were added, so of the operations
+// ready when the select looks, the earliest wins (R31). After phase 3, if a notifier chose an
+// operation, that one is accepted even if an earlier one has become ready meanwhile: the
+// notifier gave this select its one unit of progress (one message or slot: a waker wakes one
+// waiter, waker.hpp), and a rendezvous partner waits for it (R33). Declining would leave that
+// progress to no one (a receiver parked next to a message); accepting and then preferring an
+// earlier operation would mean abandoning the accepted one, which for a receive destroys a
+// message (R34). A wake-up that chose nothing (abort, disconnection, a timer's time) is followed
+// by phase 1 again, in order.
+//
 // Progress: a select blocks only in phase 3; phases 1 and 2 inherit each flavor's progress
 // (lock-free try operations, the rendezvous flavor's mutex).
 //
