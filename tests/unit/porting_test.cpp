@@ -115,3 +115,52 @@ INSTANTIATE_TEST_SUITE_P(flavors, porting_test,
                          [](const auto& info) { return std::string(info.param.name); });
 
 }  // namespace
+
+namespace {
+
+// --- never handles: Go's nil channel, crossbeam's never() ---------------------------------------
+
+TEST(porting, never_sender_is_never_ready_and_hands_every_message_back) {
+  // SPEC R42
+  const rill::sender<int> nowhere = rill::never_sender<int>();
+  EXPECT_EQ(nowhere.try_send(1), std::unexpected(rill::send_error<int>{rill::send_errc::full, 1}));
+  const auto timed = nowhere.send_for(2, std::chrono::milliseconds(1));
+  ASSERT_FALSE(timed.has_value());
+  EXPECT_TRUE(timed.error().is_timeout());
+  EXPECT_EQ(timed.error().message, 2);
+  nowhere.close();  // no effect: never disconnected
+  EXPECT_FALSE(nowhere.is_disconnected());
+  EXPECT_EQ(nowhere.sender_count(), 1u);
+  EXPECT_EQ(nowhere.receiver_count(), 0u);
+}
+
+TEST(porting, a_select_send_case_on_never_sender_never_runs) {
+  // SPEC R42, R30
+  auto [tx, rx] = rill::bounded<int>(1);
+  ASSERT_TRUE(tx.try_send(7).has_value());
+  int received = 0;
+  rill::select(rill::on_send(rill::never_sender<int>(), 1, [&](rill::send_result<int>) { received = -1; }),
+               rill::on_recv(rx, [&](rill::recv_result<int> message) { received = message.value(); }));
+  EXPECT_EQ(received, 7);
+  rill::selector selection;
+  const rill::sender<int> nowhere = rill::never_sender<int>();
+  selection.send(nowhere);
+  EXPECT_EQ(selection.try_select().error(), rill::select_error::would_block);
+  EXPECT_EQ(selection.select_for(std::chrono::milliseconds(1)).error(), rill::select_error::timeout);
+}
+
+TEST(porting, every_never_handle_of_a_type_is_the_same_channel) {
+  // SPEC R21, R42
+  const auto first = rill::never<int>();
+  const auto second = rill::never<int>();
+  const auto nowhere = rill::never_sender<int>();
+  EXPECT_TRUE(first.same_channel(second));
+  EXPECT_TRUE(nowhere.same_channel(first));
+  EXPECT_TRUE(first.same_channel(nowhere));
+  const auto [tx, rx] = rill::bounded<int>(1);
+  EXPECT_FALSE(first.same_channel(rx));
+  EXPECT_FALSE(nowhere.same_channel(tx));
+  EXPECT_FALSE(rill::receiver<int>().same_channel(rill::receiver<int>()));
+}
+
+}  // namespace

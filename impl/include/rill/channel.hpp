@@ -123,6 +123,18 @@ const void* identity_of(const channel_ref<T>& ref) noexcept {
       ref);
 }
 
+/// Whether two handles refer to the same channel (R21). Every never<T>() receiver and
+/// never_sender<T>() sender counts as one and the same channel, as crossbeam's never() receivers
+/// all compare equal: none of them can ever deliver or take a message, so they are
+/// interchangeable. Two empty handles refer to no channel.
+template <class T>
+bool same_channel(const channel_ref<T>& left, const channel_ref<T>& right) noexcept {
+  using never_state = shared_state<never_flavor<T>>*;
+  if (left.index() == 0 || right.index() == 0) return false;
+  if (std::holds_alternative<never_state>(left) && std::holds_alternative<never_state>(right)) return true;
+  return left == right;
+}
+
 template <class Flavor>
 std::size_t size_of(Flavor& channel) {
   if constexpr (requires { channel.size(); }) {
@@ -224,7 +236,9 @@ class sender {
   }
 
   /// True if both handles refer to the same channel (two empty handles do not).
-  [[nodiscard]] bool same_channel(const sender& other) const noexcept { return valid() && ref_ == other.ref_; }
+  [[nodiscard]] bool same_channel(const sender& other) const noexcept {
+    return detail::same_channel<T>(ref_, other.ref_);
+  }
   [[nodiscard]] bool same_channel(const receiver<T>& other) const noexcept;
 
  private:
@@ -318,7 +332,9 @@ class receiver {
   [[nodiscard]] std::size_t receiver_count() const {
     return detail::dispatch<T>(ref_, "receiver_count", [](auto& state) { return state.receiver_count(); });
   }
-  [[nodiscard]] bool same_channel(const receiver& other) const noexcept { return valid() && ref_ == other.ref_; }
+  [[nodiscard]] bool same_channel(const receiver& other) const noexcept {
+    return detail::same_channel<T>(ref_, other.ref_);
+  }
   [[nodiscard]] bool same_channel(const sender<T>& other) const noexcept { return other.same_channel(*this); }
 
   /// Blocking iteration: each step is recv(); the range ends at `disconnected` (R27).
@@ -473,7 +489,7 @@ std::optional<std::size_t> receiver<T>::capacity() const {
 }
 template <class T>
 bool sender<T>::same_channel(const receiver<T>& other) const noexcept {
-  return valid() && ref_ == detail::channel_access<T>::ref_of(other);
+  return detail::same_channel<T>(ref_, detail::channel_access<T>::ref_of(other));
 }
 
 /// A channel that holds at most `capacity` messages; capacity 0 makes a rendezvous channel

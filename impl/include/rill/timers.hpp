@@ -4,6 +4,7 @@
 //     rill::receiver<rill::instant> ticks = rill::tick(50ms);       // a message every 50 ms
 //     rill::receiver<rill::instant> alarm = rill::at(deadline);     // one message at `deadline`
 //     rill::receiver<Job> off = rill::never<Job>();                 // never ready: a disabled case
+//     rill::sender<Job> nowhere = rill::never_sender<Job>();         // never ready: a disabled send case
 //
 // They are ordinary receivers: recv, try_recv, the timed receives, iteration and select all work
 // on them (crossbeam-channel's `after`, `at`, `tick` and `never`; Go's time.After, time.Tick and
@@ -65,6 +66,15 @@ template <class Rep, class Period>
 template <class T>
 [[nodiscard]] receiver<T> never() {
   return detail::make_receive_only<T, detail::never_flavor<T>>();
+}
+
+/// A sender that is never ready and never disconnected (R42): Go's nil channel in a send case, to
+/// switch off a select's send case. try_send reports `full`, a timed send `timeout` at its
+/// deadline, a blocking send blocks forever; each hands the message back.
+template <class T>
+[[nodiscard]] sender<T> never_sender() {
+  auto* state = detail::shared_state<detail::never_flavor<T>>::create_sender_only();
+  return detail::channel_access<T>::make_sender(detail::channel_ref<T>(state));
 }
 
 }  // namespace rill

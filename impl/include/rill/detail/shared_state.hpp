@@ -45,14 +45,20 @@ class shared_state {
   /// Allocates the state through the sync layer; throws std::bad_alloc if that fails.
   template <class... Arguments>
   static shared_state* create(Arguments&&... arguments) {
-    return allocate(1, false, std::forward<Arguments>(arguments)...);
+    return allocate(1, 1, false, std::forward<Arguments>(arguments)...);
   }
 
   /// A channel that has receivers only (timers, never<T>): there is no sender side to release,
   /// so the last receiver's release frees it.
   template <class... Arguments>
   static shared_state* create_receiver_only(Arguments&&... arguments) {
-    return allocate(0, true, std::forward<Arguments>(arguments)...);
+    return allocate(0, 1, true, std::forward<Arguments>(arguments)...);
+  }
+
+  /// A channel that has senders only (never_sender<T>): the last sender's release frees it.
+  template <class... Arguments>
+  static shared_state* create_sender_only(Arguments&&... arguments) {
+    return allocate(1, 0, true, std::forward<Arguments>(arguments)...);
   }
 
   Flavor& channel() noexcept { return channel_; }
@@ -79,11 +85,12 @@ class shared_state {
 
  private:
   template <class... Arguments>
-  static shared_state* allocate(std::size_t senders, bool sender_side_gone, Arguments&&... arguments) {
+  static shared_state* allocate(std::size_t senders, std::size_t receivers, bool one_side_gone,
+                                Arguments&&... arguments) {
     void* memory = sync::allocate_bytes(sizeof(shared_state), alignof(shared_state));
     if (memory == nullptr) throw std::bad_alloc();
     try {
-      return ::new (memory) shared_state(senders, sender_side_gone, std::forward<Arguments>(arguments)...);
+      return ::new (memory) shared_state(senders, receivers, one_side_gone, std::forward<Arguments>(arguments)...);
     } catch (...) {
       sync::deallocate_bytes(memory, sizeof(shared_state), alignof(shared_state));
       throw;
@@ -91,8 +98,8 @@ class shared_state {
   }
 
   template <class... Arguments>
-  explicit shared_state(std::size_t senders, bool sender_side_gone, Arguments&&... arguments)
-      : senders_(senders), destroy_(sender_side_gone), channel_(std::forward<Arguments>(arguments)...) {}
+  explicit shared_state(std::size_t senders, std::size_t receivers, bool one_side_gone, Arguments&&... arguments)
+      : senders_(senders), receivers_(receivers), destroy_(one_side_gone), channel_(std::forward<Arguments>(arguments)...) {}
 
   void free_if_other_side_gone() {
     if (destroy_.exchange(true, shared_order::destroy)) {
@@ -102,7 +109,7 @@ class shared_state {
   }
 
   sync::atomic<std::size_t> senders_;
-  sync::atomic<std::size_t> receivers_{1};
+  sync::atomic<std::size_t> receivers_;
   sync::atomic<bool> destroy_;
   Flavor channel_;
 };
