@@ -62,8 +62,10 @@ TEST(mpsc, handles_have_rusts_shapes) {
   static_assert(std::ranges::input_range<decltype(std::declval<receiver&>().iter())>);
   static_assert(std::ranges::input_range<decltype(std::declval<receiver&>().try_iter())>);
   static_assert(std::ranges::input_range<decltype(std::declval<receiver&&>().into_iter())>);
-  // A receive needs the receiver itself (Rust: Receiver is not Sync); a send works on a shared one.
-  static_assert(!can_recv<const receiver&> && can_recv<receiver&>);
+  // Rust's recv, try_recv and friends take &self, as every rill operation is const: a receive works
+  // through a const receiver. (Receiver is not Sync in Rust; here it is not copyable, which keeps
+  // it to one owner.)
+  static_assert(can_recv<const receiver&> && can_recv<receiver&>);
   static_assert(can_send<const sender&>);
   // Escape hatch to the MPMC handles.
   static_assert(std::is_same_v<decltype(std::declval<receiver&&>().into_inner()), rill::receiver<int>>);
