@@ -23,8 +23,10 @@
 // deadline arithmetic it depends on is what the short class checks.
 //
 // The table is small, so every argument is run on every flavor, operation and situation
-// (exhaustive loops, deterministic); a rapidcheck property adds generated durations of several
-// representations.
+// (exhaustive loops, deterministic); a rapidcheck property adds generated durations and
+// steady_clock time points of several representations and of any period (1/3 s, 1/1024 s,
+// 1/44100 s, 7/3 s, a year...: periods whose conversion to nanoseconds can overflow where a
+// decimal one cannot, see "Durations of any period" below).
 //
 // Timers (the last properties) are classified the same way by how far their time is from their
 // creation: due (zero, negative, past, the smallest values: the message is there at once), short
@@ -40,11 +42,17 @@
 #include <cmath>
 #include <cstdint>
 #include <functional>
+#include <iomanip>
 #include <latch>
 #include <limits>
 #include <optional>
+#include <ratio>
+#include <sstream>
 #include <string>
 #include <thread>
+#include <tuple>
+#include <type_traits>
+#include <utility>
 #include <vector>
 
 namespace {
@@ -169,6 +177,175 @@ std::string spelled(through via, const std::string& form, const std::string& arg
   return "?";
 }
 
+// ---------------------------------------------------------------------------------------------
+// Durations of any period and representation (R20, R44)
+// ---------------------------------------------------------------------------------------------
+// std::chrono converts a duration to another period by multiplying its count by the ratio's
+// numerator, then dividing by its denominator. Into nanoseconds, a decimal period has denominator
+// 1 and the multiplication overflows only where the result would; 1/3 s, 1/1024 s, 1/44100 s
+// (audio samples), 1/90000 s (video ticks), 7/3 s or 1000/7 s overflow it months to a century
+// before the result would, inside the range where a deadline still fits the clock. So generated
+// durations come in these periods too, in representations of several widths, signed, unsigned
+// and floating, with lengths spread on a log scale from a nanosecond to ten thousand years and
+// extra weight on a month to 400 years, where the multiplication overflows.
+
+long double seconds_of(auto duration) { return std::chrono::duration<long double>(duration).count(); }
+
+/// A uniform integer in [min, max) whatever the generation size (rapidcheck's inRange narrows its
+/// range at small sizes); it still shrinks towards `min`.
+int uniform(int min, int max) { return *rc::gen::resize(100, rc::gen::inRange(min, max)); }
+
+using generated_periods =
+    std::tuple<std::nano, std::micro, std::milli, std::ratio<1>, std::ratio<3600>, std::ratio<86400 * 365>,
+               std::ratio<1, 3>, std::ratio<1, 1024>, std::ratio<1, 44100>, std::ratio<1, 90000>, std::ratio<7, 3>,
+               std::ratio<1000, 7>>;
+using generated_reps =
+    std::tuple<std::int16_t, std::int32_t, std::int64_t, std::uint32_t, std::uint64_t, float, double, long double>;
+
+/// Calls use.template operator()<T>() with T the index-th type of Tuple.
+template <class Tuple, class Use>
+void with_type_at(std::size_t index, Use&& use) {
+  [&]<std::size_t... I>(std::index_sequence<I...>) {
+    (void)((I == index && (use.template operator()<std::tuple_element_t<I, Tuple>>(), true)) || ...);
+  }(std::make_index_sequence<std::tuple_size_v<Tuple>>{});
+}
+
+template <class Rep>
+std::string rep_name() {
+  if constexpr (std::is_same_v<Rep, std::int16_t>) return "int16_t";
+  if constexpr (std::is_same_v<Rep, std::int32_t>) return "int32_t";
+  if constexpr (std::is_same_v<Rep, std::int64_t>) return "int64_t";
+  if constexpr (std::is_same_v<Rep, std::uint32_t>) return "uint32_t";
+  if constexpr (std::is_same_v<Rep, std::uint64_t>) return "uint64_t";
+  if constexpr (std::is_same_v<Rep, float>) return "float";
+  if constexpr (std::is_same_v<Rep, double>) return "double";
+  if constexpr (std::is_same_v<Rep, long double>) return "long double";
+  return "?";
+}
+
+template <class Rep, class Period>
+std::string duration_text(Rep count) {
+  std::ostringstream text;
+  text << "duration<" << rep_name<Rep>() << ", ratio<" << Period::num << ", " << Period::den << ">>{";
+  if constexpr (std::is_floating_point_v<Rep>) {
+    text << std::setprecision(std::numeric_limits<Rep>::max_digits10) << count;
+  } else {
+    text << +count;
+  }
+  text << "}";
+  return text.str();
+}
+
+/// The count of Rep nearest to `seconds` in Period, clamped to Rep's range.
+template <class Rep, class Period>
+Rep count_for(long double seconds) {
+  using limits = std::numeric_limits<Rep>;
+  const long double ticks = seconds * static_cast<long double>(Period::den) / static_cast<long double>(Period::num);
+  if (!(ticks < static_cast<long double>(limits::max()))) return limits::max();
+  if (!(ticks > static_cast<long double>(limits::lowest()))) return limits::lowest();
+  return static_cast<Rep>(ticks);
+}
+
+/// 10^(x / 100) seconds for x uniform in [low, high).
+long double log_scale_seconds(int low, int high) {
+  return std::pow(10.0L, static_cast<long double>(uniform(low, high)) / 100.0L);
+}
+
+/// A count of a duration of Rep and Period: a length on the log scale (some negative), a length
+/// from a month to 400 years, the extremes of Rep (infinities and NaN for floating ones), or an
+/// arbitrary value.
+template <class Rep, class Period>
+Rep generated_count_of() {
+  using limits = std::numeric_limits<Rep>;
+  switch (uniform(0, 6)) {
+    case 0:
+    case 1: {  // a nanosecond to 10,000 years; an eighth of them negative where Rep has a sign
+      const long double seconds = log_scale_seconds(-900, 1150);
+      return count_for<Rep, Period>(limits::is_signed && uniform(0, 8) == 0 ? -seconds : seconds);
+    }
+    case 2:
+    case 3: return count_for<Rep, Period>(log_scale_seconds(641, 1010));  // 30 days to 400 years
+    case 4:
+      if constexpr (std::is_floating_point_v<Rep>) {
+        return *rc::gen::element(limits::max(), limits::lowest(), limits::infinity(), -limits::infinity(),
+                                 limits::quiet_NaN(), limits::min(), -limits::min(), limits::denorm_min(), Rep{0},
+                                 Rep{1});
+      } else {
+        return *rc::gen::element(limits::max(), limits::lowest(), static_cast<Rep>(limits::max() - 1),
+                                 static_cast<Rep>(limits::lowest() + 1), Rep{0}, Rep{1}, static_cast<Rep>(-1));
+      }
+    default: return *rc::gen::resize(100, rc::gen::arbitrary<Rep>());
+  }
+}
+
+/// Calls use(period and representation as types) for a generated pair.
+template <class Use>
+void with_generated_period_and_rep(Use&& use) {
+  const auto period = static_cast<std::size_t>(uniform(0, std::tuple_size_v<generated_periods>));
+  const auto rep = static_cast<std::size_t>(uniform(0, std::tuple_size_v<generated_reps>));
+  with_type_at<generated_periods>(period, [&]<class Period>() {
+    with_type_at<generated_reps>(rep, [&]<class Rep>() { use.template operator()<Rep, Period>(); });
+  });
+}
+
+/// Calls use(d, text) with a generated duration of a generated period and representation.
+template <class Use>
+void with_duration_of_any_period(Use&& use) {
+  with_generated_period_and_rep([&]<class Rep, class Period>() {
+    const std::chrono::duration<Rep, Period> d{generated_count_of<Rep, Period>()};
+    use(d, duration_text<Rep, Period>(d.count()));
+  });
+}
+
+/// The exact value of `d` in nanoseconds, rounded up: the test's own reference, independent of
+/// rill's conversion. Integer counts are multiplied first, in 128 bits (wide enough for every
+/// generated period); a floating count is split into its integer mantissa and power of two
+/// (frexp), and only counts within 10^7 seconds are computed. Nothing for larger or non-finite
+/// ones.
+template <class Rep, class Period>
+std::optional<std::int64_t> exact_ceil_nanoseconds(std::chrono::duration<Rep, Period> d) {
+  static_assert(Period::num < (std::intmax_t{1} << 40), "the products below must fit 127 bits");
+  __extension__ using wide = __int128;
+  const auto ceil_div = [](wide a, wide b) { return a / b + (a % b != 0 && a > 0 ? 1 : 0); };
+  constexpr wide per_tick = wide{Period::num} * 1'000'000'000;  // nanoseconds * Period::den per tick
+  wide value = 0;
+  if constexpr (std::is_floating_point_v<Rep>) {
+    if (!std::isfinite(d.count()) || std::abs(seconds_of(d)) > 1e7L) return std::nullopt;
+    int exponent = 0;
+    const Rep fraction = std::frexp(d.count(), &exponent);
+    constexpr int digits = std::numeric_limits<Rep>::digits;
+    const auto mantissa = static_cast<wide>(std::ldexp(fraction, digits));  // signed, |m| < 2^64
+    exponent -= digits;
+    wide product = mantissa * per_tick;  // |product| < 2^64 * 2^70 / 2^30... below 2^104
+    if (exponent >= 0) {
+      product <<= exponent;  // |d| <= 10^7 s keeps this small
+    } else if (exponent > -120) {
+      product = ceil_div(product, wide{1} << -exponent);
+    } else {
+      product = product > 0 ? 1 : 0;
+    }
+    value = ceil_div(product, Period::den);
+  } else {
+    value = ceil_div(static_cast<wide>(d.count()) * per_tick, Period::den);
+  }
+  if (value > std::numeric_limits<std::int64_t>::max() || value < std::numeric_limits<std::int64_t>::min()) {
+    return std::nullopt;
+  }
+  return static_cast<std::int64_t>(value);
+}
+
+/// The message at(t) must carry for t, a time point of the timer clock of any duration: t
+/// rounded up to the clock's tick, exactly (R40, R20), or instant::min() where t is before the
+/// clock's range. Nothing where t is too far in the future (the timer never fires) or not
+/// computed (a floating count more than 10^7 s from the clock's epoch and not before its range).
+template <class Rep, class Period>
+std::optional<rill::instant> expected_message(std::chrono::time_point<rill::timer_clock, std::chrono::duration<Rep, Period>> when) {
+  if (seconds_of(when.time_since_epoch()) < seconds_of(rill::instant::duration::min()) - 1.0L) return rill::instant::min();
+  const auto nanoseconds = exact_ceil_nanoseconds(when.time_since_epoch());
+  if (!nanoseconds || *nanoseconds == std::numeric_limits<std::int64_t>::max()) return std::nullopt;
+  return rill::instant(rill::instant::duration(*nanoseconds));
+}
+
 struct timed_arg {
   std::string text;  // how a call spells it
   kind what = kind::try_once;
@@ -182,20 +359,42 @@ timed_arg duration_arg(through via, std::string text, kind what, std::chrono::du
   timed_arg arg;
   arg.text = spelled(via, "_for", text);
   arg.what = what;
-  arg.send = [via, d, measurable](tx_handle& tx, message m) {
+  // Early: timed out before d had passed, compared exactly (d rounded up to nanoseconds; a
+  // std::chrono comparison with a floating count rounds, and with an odd period can overflow).
+  const auto before_deadline = [d](steady::duration waited) {
+    const auto due = exact_ceil_nanoseconds(d);
+    return due && waited.count() < *due;
+  };
+  arg.send = [via, d, measurable, before_deadline](tx_handle& tx, message m) {
     const auto start = steady::now();
     auto result = timed_send(via, tx, std::move(m), d);
     const bool timed_out = !result && result.error().reason == rill::send_errc::timeout;
     return timed<rill::send_result<message>>{std::move(result),
-                                             measurable && timed_out && steady::now() - start < d};
+                                             measurable && timed_out && before_deadline(steady::now() - start)};
   };
-  arg.recv = [via, d, measurable](rx_handle& rx) {
+  arg.recv = [via, d, measurable, before_deadline](rx_handle& rx) {
     const auto start = steady::now();
     auto result = timed_recv(via, rx, d);
     const bool timed_out = !result && result.error() == rill::recv_error::timeout;
-    return timed<rill::recv_result<message>>{std::move(result), measurable && timed_out && steady::now() - start < d};
+    return timed<rill::recv_result<message>>{std::move(result),
+                                             measurable && timed_out && before_deadline(steady::now() - start)};
   };
   return arg;
+}
+
+/// Whether a reading of the steady clock is before `when`, a steady time point of any duration.
+/// Comparing the two with std::chrono converts both to a common period, which can overflow for a
+/// period that is not a power of ten; long double seconds cannot, and a microsecond's margin
+/// covers their rounding, so a correct deadline is never taken for an early one.
+template <class Duration>
+bool is_before(steady::time_point reading, std::chrono::time_point<steady, Duration> when) {
+  if constexpr (std::is_same_v<Duration, steady::duration>) {
+    return reading < when;
+  } else {
+    return std::chrono::duration<long double>(when.time_since_epoch()).count() -
+               std::chrono::duration<long double>(reading.time_since_epoch()).count() >
+           1e-6L;
+  }
 }
 
 /// `make` builds the time point at the moment of the call.
@@ -213,7 +412,7 @@ timed_arg time_point_arg(through via, std::string text, kind what, Make make) {
     auto result = timed_send(via, tx, std::move(m), when);
     const bool timed_out = !result && result.error().reason == rill::send_errc::timeout;
     bool early = false;
-    if constexpr (on_steady) early = measurable && timed_out && steady::now() < when;
+    if constexpr (on_steady) early = measurable && timed_out && is_before(steady::now(), when);
     (void)measurable;
     return timed<rill::send_result<message>>{std::move(result), early};
   };
@@ -222,7 +421,7 @@ timed_arg time_point_arg(through via, std::string text, kind what, Make make) {
     auto result = timed_recv(via, rx, when);
     const bool timed_out = !result && result.error() == rill::recv_error::timeout;
     bool early = false;
-    if constexpr (on_steady) early = measurable && timed_out && steady::now() < when;
+    if constexpr (on_steady) early = measurable && timed_out && is_before(steady::now(), when);
     (void)measurable;
     return timed<rill::recv_result<message>>{std::move(result), early};
   };
@@ -343,13 +542,20 @@ void available(const flavor& f, const timed_arg& arg, bool sending, const std::s
     std::jthread partner([sending, &tx, &rx] {
       if (sending) {
         auto got = rx.recv();
-        ASSERT_TRUE(got.has_value());
+        if (!got) return;  // closed below: the call under test failed
         got->handled = true;
         EXPECT_EQ(got->value, 7);
-      } else {
-        ASSERT_TRUE(tx.send(message(8)).has_value());
+      } else if (auto sent = tx.send(message(8)); !sent) {
+        sent.error().message.handled = true;  // closed below: the call under test failed
       }
     });
+    // Destroyed before the partner is joined: a failed assertion below returns at once, and
+    // closing the channel (R12) then ends the partner's blocking operation instead of leaving
+    // the join waiting for ever.
+    struct close_on_exit {
+      tx_handle channel;
+      ~close_on_exit() { channel.close(); }
+    } closer{tx};
     for (int attempt = 0;; ++attempt) {
       if (sending) {
         auto outcome = arg.send(tx, message(7));
@@ -442,6 +648,9 @@ void released_later(const flavor& f, const timed_arg& arg, bool sending, bool by
     });
     go.count_down();
     auto outcome = arg.send(tx, message(7));
+    // A send that timed out (the failure this checks for) leaves a rendezvous helper waiting in
+    // recv: closing the channel (R12) ends that, so the failure is reported instead of a hang.
+    if (!outcome.result && outcome.result.error().reason == rill::send_errc::timeout) tx.close();
     helper.join();
     if (by_disconnection) {
       ASSERT_FALSE(outcome.result.has_value());
@@ -459,12 +668,14 @@ void released_later(const flavor& f, const timed_arg& arg, bool sending, bool by
       go.wait();
       if (by_disconnection) {
         tx.reset();  // the last sender (R10)
-      } else {
-        EXPECT_TRUE(tx.send(message(9)).has_value());
+      } else if (auto sent = tx.send(message(9)); !sent) {
+        sent.error().message.handled = true;  // closed below: the receive under test failed
       }
     });
     go.count_down();
     auto outcome = arg.recv(rx);
+    // As for sends: a receive that timed out leaves a rendezvous helper waiting in send.
+    if (!outcome.result && outcome.result.error() == rill::recv_error::timeout) rx.close();
     helper.join();
     if (by_disconnection) {
       ASSERT_FALSE(outcome.result.has_value());
@@ -565,12 +776,14 @@ TEST_F(timeouts, every_argument_on_every_timed_selection_and_flavor) {
 
 TEST(timeout_property, generated_durations_of_any_representation_behave_by_their_class) {
   // SPEC R5, R8, R20, R30, R44 (KB5)
-  rill_property::check_property(rill_property::under_tsan() ? 100 : 300, 100, [] {
+  // Half the cases take a duration or a steady_clock time point of any period and representation
+  // (above); a far one that timed out at once is the overflow of converting it.
+  rill_property::check_property(rill_property::under_tsan() ? 150 : 400, 100, [] {
     rill_property::reset_accounting();
     const auto& f = flavors[static_cast<std::size_t>(*rc::gen::inRange(0, static_cast<int>(flavors.size())))];
     const bool sending = *rc::gen::arbitrary<bool>();
     const through via = *rc::gen::elementOf(all_throughs);
-    const int representation = *rc::gen::inRange(0, 4);
+    const int representation = uniform(0, 8);
     // Arbitrary 64-bit counts cover zero, negatives, small and huge values, and the extremes.
     const auto count = *rc::gen::oneOf(rc::gen::arbitrary<std::int64_t>(),
                                        rc::gen::element(std::numeric_limits<std::int64_t>::max(),
@@ -604,16 +817,54 @@ TEST(timeout_property, generated_durations_of_any_representation_behave_by_their
                            classify(std::chrono::duration<long double>(d).count()), d);
         break;
       }
-      default: {
+      case 3: {
         const std::chrono::seconds d{count};
         arg = duration_arg(via, std::to_string(count) + "s", classify(std::chrono::duration<long double>(d).count()), d);
         break;
       }
+      case 4:
+      case 5:
+      case 6:
+        with_duration_of_any_period([&](auto d, const std::string& text) {
+          RC_CLASSIFY(true, "any period");
+          // The largest value of a type means "no deadline" however short it is (R20):
+          // duration<int16_t, micro>::max() is 33 ms.
+          arg = duration_arg(via, text, d == decltype(d)::max() ? kind::never : classify(seconds_of(d)), d);
+        });
+        break;
+      default:
+        // A steady_clock time point of any period: its distance from now, or an arbitrary count.
+        with_generated_period_and_rep([&]<class Rep, class Period>() {
+          using point = std::chrono::time_point<steady, std::chrono::duration<Rep, Period>>;
+          const long double now = seconds_of(steady::now().time_since_epoch());
+          Rep count_of_point{};
+          if (uniform(0, 3) == 0) {
+            count_of_point = generated_count_of<Rep, Period>();
+          } else {
+            const long double away = log_scale_seconds(-900, 1150);
+            count_of_point = count_for<Rep, Period>(uniform(0, 4) == 0 ? now - away : now + away);
+          }
+          const point when{std::chrono::duration<Rep, Period>{count_of_point}};
+          RC_CLASSIFY(true, "time point of any period");
+          arg = time_point_arg(via, "time_point<steady_clock, " + duration_text<Rep, Period>(count_of_point) + ">",
+                               when == point::max() ? kind::never : classify(seconds_of(when.time_since_epoch()) - now),
+                               [when] { return when; });
+        });
+        break;
     }
     RC_LOG() << f.name << (sending ? " send" : " recv") << arg.text << " [" << name_of(arg.what) << "]";
     RC_CLASSIFY(true, name_of(arg.what));
     const std::string where = std::string(f.name) + (sending ? " send" : " recv") + arg.text;
-    const auto failed = [] { return testing::Test::HasFatalFailure() || testing::Test::HasNonfatalFailure(); };
+    // Failures of this case only: GoogleTest's HasFailure() stays true once any case failed, and
+    // would make every case rapidcheck tries while shrinking fail, down to a trivial one.
+    const testing::TestResult& results = *testing::UnitTest::GetInstance()->current_test_info()->result();
+    const int parts_before = results.total_part_count();
+    const auto failed = [&results, parts_before] {
+      for (int i = parts_before; i < results.total_part_count(); ++i) {
+        if (results.GetTestPartResult(i).failed()) return true;
+      }
+      return false;
+    };
     available(f, arg, sending, where);
     RC_ASSERT(!failed());
     if (arg.what == kind::try_once || arg.what == kind::short_wait) {
@@ -626,6 +877,79 @@ TEST(timeout_property, generated_durations_of_any_representation_behave_by_their
     RC_ASSERT(!failed());
     RC_ASSERT(message::live.load() == 0L);
     RC_ASSERT(rill_property::destruction_ledger::instance().take().empty());
+  });
+}
+
+TEST(timeout_property, deadlines_of_any_duration_are_the_exact_time_rounded_up_or_none) {
+  // SPEC R20, R44, R40
+  // The conversion every timed operation, selection and timer goes through (deadline_after for
+  // durations, deadline_at for time points), checked directly on generated durations and
+  // steady_clock time points of any period and representation. Deterministic: a conversion that
+  // overflows fails every time such a value comes up, where the operations above show it only
+  // when the call runs out of time before its partner arrives.
+  using clock = rill::detail::sync::clock;
+  using ns = clock::duration;
+  rill_property::check_property(rill_property::under_tsan() ? 1000 : 3000, 100, [] {
+    if (uniform(0, 2) == 0) {
+      with_duration_of_any_period([](auto d, const std::string& text) {
+        RC_LOG() << "deadline_after(" << text << ")";
+        const clock::time_point before = clock::now();
+        const rill::detail::sync::deadline deadline = rill::detail::sync::deadline_after(d);
+        const clock::time_point after = clock::now();
+        if (!(d > decltype(d)::zero())) {  // zero, negative, NaN: try once, the deadline is now
+          RC_ASSERT(deadline.has_value());
+          RC_ASSERT(*deadline <= after);
+          return;
+        }
+        if (d == decltype(d)::max()) {  // the type's largest value: no deadline
+          RC_ASSERT(!deadline.has_value());
+          return;
+        }
+        const long double seconds = seconds_of(d);
+        const std::optional<std::int64_t> exact = exact_ceil_nanoseconds(d);
+        if (!deadline.has_value()) {
+          // None only where now + d cannot be represented.
+          RC_CLASSIFY(true, "deadline_after: none");
+          if (!(seconds >= seconds_of(clock::time_point::max() - after) - 1e-6L)) {
+            RC_FAIL("no deadline for a duration that fits the clock (R20)");
+          }
+          return;
+        }
+        RC_CLASSIFY(true, "deadline_after: a deadline");
+        if (exact) {
+          // Made between before and after: d rounded up to nanoseconds from a moment in between.
+          if (*deadline - before < ns(*exact)) RC_FAIL("the deadline is before now + d: early, or wrapped (R20)");
+          if (*deadline - after > ns(*exact)) RC_FAIL("the deadline is after now + d rounded up (R20)");
+        } else if (!(seconds_of(*deadline - before) >= seconds - 1e-6L)) {
+          RC_FAIL("the deadline is before now + d: early, or wrapped (R20)");
+        }
+      });
+    } else {
+      with_generated_period_and_rep([]<class Rep, class Period>() {
+        using point = std::chrono::time_point<steady, std::chrono::duration<Rep, Period>>;
+        const point when{std::chrono::duration<Rep, Period>{generated_count_of<Rep, Period>()}};
+        RC_LOG() << "deadline_at(time_point<steady_clock, " << duration_text<Rep, Period>(when.time_since_epoch().count())
+                 << ">)";
+        const rill::detail::sync::deadline deadline = rill::detail::sync::deadline_at(when);
+        if (when == point::max()) {
+          RC_ASSERT(!deadline.has_value());
+          return;
+        }
+        // On rill's own clock: t itself, rounded up to nanoseconds, saturated (R40, R20).
+        RC_CLASSIFY(true, deadline.has_value() ? "deadline_at: a deadline" : "deadline_at: none");
+        const std::optional<rill::instant> expected = expected_message(when);
+        if (expected) {
+          if (!deadline.has_value()) RC_FAIL("no deadline for a time point the clock can represent (R20)");
+          if (*deadline != *expected) {
+            RC_FAIL("deadline " + std::to_string((*deadline).time_since_epoch().count()) + "ns, not t rounded up: " +
+                    std::to_string(expected->time_since_epoch().count()) + "ns (R40, R20)");
+          }
+        } else if (deadline.has_value() && seconds_of(when.time_since_epoch()) < 9e9L &&
+                   !(seconds_of((*deadline).time_since_epoch()) >= seconds_of(when.time_since_epoch()) - 1e-6L)) {
+          RC_FAIL("the deadline is before t (R20)");
+        }
+      });
+    }
   });
 }
 
@@ -657,13 +981,12 @@ struct timer_case {
   bool periodic = false;
   bool invalid = false;                  // tick with a period that is not positive (R41)
   bool converted = false;                // a time point of another clock, converted once (R20)
-  std::optional<rill::instant> exact;    // at(t), t of the timer clock's own type: the message is t
-  rill::instant::duration not_before{};  // after(d) / tick(p), d or p positive: no message before
-                                         // creation + this (d, p truncated to the clock)
+  std::optional<rill::instant> exact;    // at(t), t on the timer clock: the message is t rounded up
+  /// after(d) / tick(p), d or p positive: whether a time after creation is at least d (or p), in
+  /// exact arithmetic: no message comes before creation + d (R20: rounded up, never down).
+  std::function<bool(rill::instant::duration)> reached;
   rill::instant::duration step{};        // tick: messages are a whole number of these apart
 };
-
-long double seconds_of(auto duration) { return std::chrono::duration<long double>(duration).count(); }
 
 timer_class class_of(const timer_case& timer, long double left) {
   if (timer.invalid) return timer_class::invalid;
@@ -674,10 +997,6 @@ timer_class class_of(const timer_case& timer, long double left) {
   if (left < 3600.0L) return timer_class::middle;
   return timer_class::far;
 }
-
-/// A uniform integer in [min, max) whatever the generation size (rapidcheck's inRange narrows its
-/// range at small sizes); it still shrinks towards `min`.
-int uniform(int min, int max) { return *rc::gen::resize(100, rc::gen::inRange(min, max)); }
 
 /// A count of ticks: arbitrary 64-bit values, the extremes, a few milliseconds either way, or up
 /// to a millisecond (in nanoseconds: the short class). Sizes are fixed so that large values come
@@ -696,7 +1015,7 @@ template <class Use>
 void with_generated_duration(Use use) {
   using namespace std::chrono;
   const std::int64_t count = generated_count();
-  switch (uniform(0, 6)) {
+  switch (uniform(0, 8)) {
     case 0: return use(nanoseconds{count}, std::to_string(count) + "ns");
     case 1: return use(microseconds{count}, std::to_string(count) + "us");
     case 2: {
@@ -708,7 +1027,7 @@ void with_generated_duration(Use use) {
       const duration<double> d{static_cast<double>(count) * 1e-9};
       return use(d, "duration<double>{" + std::to_string(d.count()) + "}");
     }
-    default: {
+    case 5: {
       constexpr double inf = std::numeric_limits<double>::infinity();
       const double seconds = *rc::gen::element(inf, -inf, std::numeric_limits<double>::max(),
                                                std::numeric_limits<double>::lowest(),
@@ -717,6 +1036,7 @@ void with_generated_duration(Use use) {
       text << "duration<double>{" << seconds << "}";
       return use(duration<double>{seconds}, text.str());
     }
+    default: return with_duration_of_any_period(use);
   }
 }
 
@@ -727,11 +1047,15 @@ timer_case generated_timer() {
   if (maker < 2) {
     // after(d) or tick(p).
     with_generated_duration([&](auto d, const std::string& text) {
-      const long double seconds = seconds_of(d);
+      // The largest value of a type means "never" however short it is (R20, R44).
+      const long double seconds =
+          d == decltype(d)::max() ? std::numeric_limits<long double>::infinity() : seconds_of(d);
       timer.left = [seconds](rill::instant, system_clock::time_point) { return seconds; };
       if (d > decltype(d)::zero() && seconds < 3600.0L) {
-        timer.not_before = duration_cast<rill::instant::duration>(d);
-        timer.step = ceil<rill::instant::duration>(d);
+        // Exactly: a time after creation at least d, and d rounded up to the clock's tick.
+        const std::int64_t step = exact_ceil_nanoseconds(d).value();
+        timer.reached = [step](rill::instant::duration since) { return since.count() >= step; };
+        timer.step = rill::instant::duration(step);
       }
       if (maker == 0) {
         timer.maker = "after";
@@ -760,7 +1084,7 @@ timer_case generated_timer() {
       return seconds_of(when.time_since_epoch()) - seconds_of(before.time_since_epoch());
     };
   };
-  switch (uniform(0, 6)) {
+  switch (uniform(0, 8)) {
     case 0: {  // the timer clock's own type: the message is exactly t (R40)
       const rill::instant when{nanoseconds{count}};
       timer.text = "rill::at(instant{" + std::to_string(count) + "ns})";
@@ -800,13 +1124,41 @@ timer_case generated_timer() {
       timer.maker = "at (converted)";
       break;
     }
-    case 4: {
+    case 4: {  // the timer clock with another duration: converted directly, rounded up (R40)
       const time_point<steady, seconds> when{seconds{count}};
       timer.text = "rill::at(time_point<steady_clock, seconds>{" + std::to_string(count) + "s})";
       timer.make = [when] { return rill::at(when); };
       timer.left = steady_left(when);
-      timer.converted = true;  // another duration type: converted as another clock's would be
-      timer.maker = "at (converted)";
+      timer.exact = expected_message(when);
+      timer.maker = "at (steady, any duration)";
+      break;
+    }
+    case 5:
+    case 6: {  // the same with any period and representation, near now or anywhere
+      with_generated_period_and_rep([&]<class Rep, class Period>() {
+        using point = time_point<steady, duration<Rep, Period>>;
+        Rep count_of_point{};
+        std::string where;
+        if (uniform(0, 2) == 0) {
+          count_of_point = generated_count_of<Rep, Period>();
+        } else {
+          const long double now = seconds_of(rill::timer_clock::now().time_since_epoch());
+          // Anywhere on the log scale, or within two milliseconds (the due and short classes).
+          const long double away = uniform(0, 2) == 0 ? log_scale_seconds(-900, 1150)
+                                                      : static_cast<long double>(uniform(0, 2001)) * 1e-6L;
+          count_of_point = count_for<Rep, Period>(uniform(0, 2) == 0 ? now - away : now + away);
+          where = " (near now)";
+        }
+        const point when{duration<Rep, Period>{count_of_point}};
+        timer.text = "rill::at(time_point<steady_clock, " + duration_text<Rep, Period>(count_of_point) + ">)" + where;
+        timer.make = [when] { return rill::at(when); };
+        timer.left = steady_left(when);
+        if (when == point::max()) {  // never, however near (R44)
+          timer.left = [](rill::instant, system_clock::time_point) { return std::numeric_limits<long double>::infinity(); };
+        }
+        timer.exact = expected_message(when);
+        timer.maker = "at (steady, any duration)";
+      });
       break;
     }
     default: {
@@ -832,9 +1184,12 @@ timer_case generated_timer() {
 void check_message(const timer_case& timer, rill::instant got, rill::instant before, const std::string& where) {
   const rill::instant now = rill::timer_clock::now();
   if (got > now) RC_FAIL(where + ": a message time later than its receive: delivered early (R40)");
-  if (timer.exact && got != *timer.exact) RC_FAIL(where + ": the message is not the time point it was made for (R40)");
-  if (timer.not_before > rill::instant::duration::zero() && got < before + timer.not_before) {
-    RC_FAIL(where + ": a message earlier than its delay or period from the timer's creation (R40, R41)");
+  if (timer.exact && got != *timer.exact) {
+    RC_FAIL(where + ": the message " + std::to_string(got.time_since_epoch().count()) + "ns is not the time point it was made for, " +
+            std::to_string(timer.exact->time_since_epoch().count()) + "ns (R40, R20)");
+  }
+  if (timer.reached && !timer.reached(got - before)) {
+    RC_FAIL(where + ": a message earlier than its delay or period from the timer's creation (R40, R41, R20)");
   }
 }
 

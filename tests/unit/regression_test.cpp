@@ -386,11 +386,11 @@ using timed_receive = std::function<rill::recv_result<int>(rill::receiver<int>&)
 using timed_send = std::function<rill::send_result<int>(rill::sender<int>&, int)>;
 
 struct named_receive {
-  const char* name;
+  std::string name;
   timed_receive receive;
 };
 struct named_send {
-  const char* name;
+  std::string name;
   timed_send send;
 };
 
@@ -456,13 +456,14 @@ std::vector<named_send> sends_that_try_once() {
           {"send_until(an hour ago)", [](auto& tx, int v) { return tx.send_until(v, steady::now() - 1h); }}};
 }
 
-TEST(regression, kb5_largest_durations_mean_no_timeout_in_every_flavor) {
-  // SPEC R20, R5, R8, R18 (KB5)
-  // crossbeam, Rust, flume: `now + timeout` overflowed for huge timeouts: a panic, or an immediate return.
+/// Each receive and send is made where it cannot proceed, and a second thread, released by a
+/// latch, lets it proceed later: a call whose deadline is never reached (or is years away) must
+/// then succeed; one that computed its deadline with an overflow returns `timeout` at once.
+void expect_no_early_timeout(const std::vector<named_receive>& receives, const std::vector<named_send>& sends) {
   for (const flavor& kind : every_flavor) {
     SCOPED_TRACE(kind.name);
     int value = 0;
-    for (const auto& [name, receive] : receives_without_deadline()) {
+    for (const auto& [name, receive] : receives) {
       SCOPED_TRACE(name);
       ++value;
       auto [tx, rx] = kind.make<int>();
@@ -487,15 +488,21 @@ TEST(regression, kb5_largest_durations_mean_no_timeout_in_every_flavor) {
       auto result = receive(rx);
       returned.store(true);
       partner.join();
-      ASSERT_TRUE(result.has_value()) << "returned " << rill::to_string(result.error()) << " instead of waiting";
+      if (!result) {  // every call is still made, so that a failure names each one that fails
+        ADD_FAILURE() << "returned " << rill::to_string(result.error()) << " instead of waiting";
+        continue;
+      }
       EXPECT_EQ(*result, value);
     }
-    for (const auto& [name, send] : sends_without_deadline()) {
+    for (const auto& [name, send] : sends) {
       SCOPED_TRACE(name);
       ++value;
       auto [tx, rx] = kind.make<int>();
       if (kind.unbounded()) {
-        ASSERT_TRUE(send(tx, value).has_value()) << "an unbounded send has room: it must not time out";
+        if (!send(tx, value).has_value()) {
+          ADD_FAILURE() << "an unbounded send has room: it must not time out";
+          continue;
+        }
         EXPECT_EQ(rx.try_recv().value(), value);
         continue;
       }
@@ -506,13 +513,15 @@ TEST(regression, kb5_largest_durations_mean_no_timeout_in_every_flavor) {
       std::jthread partner([&, rx = rx]() mutable {
         go.wait();
         if (kind.rendezvous()) {
-          // try_recv succeeds only while a sender is blocked in a send (R18).
+          // A receive succeeds only while a sender is blocked in a send (R18): its success proves
+          // the timed send is waiting. A short timed receive rather than try_recv, which never
+          // pairs with a selection waiting to send (zero_flavor.hpp, R38); polled until the send
+          // returns, so that a send that timed out at once leaves no partner waiting for it.
           while (!returned.load()) {
-            if (auto result = rx.try_recv(); result) {
+            if (auto result = rx.recv_for(1ms); result) {
               taken.store(*result);
               return;
             }
-            std::this_thread::yield();
           }
         } else {
           taken.store(rx.recv().value());  // makes room for the blocked send
@@ -522,8 +531,10 @@ TEST(regression, kb5_largest_durations_mean_no_timeout_in_every_flavor) {
       auto result = send(tx, value);
       returned.store(true);
       partner.join();
-      ASSERT_TRUE(result.has_value()) << "returned " << rill::to_string(result.error().reason)
-                                      << " instead of waiting";
+      if (!result) {
+        ADD_FAILURE() << "returned " << rill::to_string(result.error().reason) << " instead of waiting";
+        continue;
+      }
       if (kind.rendezvous()) {
         EXPECT_EQ(taken.load(), value);
       } else {
@@ -534,6 +545,12 @@ TEST(regression, kb5_largest_durations_mean_no_timeout_in_every_flavor) {
       }
     }
   }
+}
+
+TEST(regression, kb5_largest_durations_mean_no_timeout_in_every_flavor) {
+  // SPEC R20, R5, R8, R18 (KB5)
+  // crossbeam, Rust, flume: `now + timeout` overflowed for huge timeouts: a panic, or an immediate return.
+  expect_no_early_timeout(receives_without_deadline(), sends_without_deadline());
 }
 
 TEST(regression, kb5_zero_and_negative_durations_try_once_in_every_flavor) {
@@ -606,6 +623,107 @@ TEST(regression, kb5_zero_and_negative_durations_try_once_in_every_flavor) {
       auto after = send(tx, value);
       ASSERT_FALSE(after.has_value());
       EXPECT_EQ(after.error().reason, rill::send_errc::disconnected) << "disconnection is not a timeout (R5)";
+    }
+  }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Durations whose period is not a power of ten: converting them must not overflow (R20, R44)
+// ---------------------------------------------------------------------------------------------
+// A deadline is now + ceil<nanoseconds>(d). std::chrono converts a count of 1/3 s to nanoseconds
+// as count * 1'000'000'000 / 3: the multiplication overflows long before the result would, so a
+// duration that passed the range check (it fits the clock) still wrapped: to the past (timeout at
+// once, a timer due at once) or, for an unsigned count, to a few milliseconds. The values below
+// are the red team's: each lies between the point where the multiplication overflows and the
+// clock's end (about 292 years after boot), and each came back as `timeout` within a millisecond.
+
+using thirds = std::chrono::duration<long long, std::ratio<1, 3>>;
+
+/// A far duration of an odd period, with how a test message spells it.
+struct far_duration {
+  std::string text;
+  std::function<void(std::vector<named_receive>&, std::vector<named_send>&)> add_calls;
+  std::function<rill::receiver<rill::instant>()> after;
+  std::function<rill::receiver<rill::instant>()> tick;
+  std::function<rill::receiver<rill::instant>()> at;  // at(time_point<steady_clock, D>{d}): d after boot
+};
+
+template <class Rep, class Period>
+far_duration far(std::string text, std::chrono::duration<Rep, Period> d) {
+  using point = std::chrono::time_point<steady, std::chrono::duration<Rep, Period>>;
+  far_duration made;
+  made.text = text;
+  made.add_calls = [text, d](std::vector<named_receive>& receives, std::vector<named_send>& sends) {
+    receives.push_back({"recv_for(" + text + ")", [d](auto& rx) { return rx.recv_for(d); }});
+    receives.push_back({"recv_until(time_point<steady_clock, D>{" + text + "})",
+                        [d](auto& rx) { return rx.recv_until(point{d}); }});
+    receives.push_back({"selector::select_for(" + text + ")", [d](auto& rx) -> rill::recv_result<int> {
+                          rill::selector selection;
+                          selection.recv(rx);
+                          auto chosen = selection.select_for(d);
+                          if (!chosen) return std::unexpected(rill::recv_error::timeout);
+                          return chosen->recv(rx);
+                        }});
+    receives.push_back({"select(on_recv, on_timeout(" + text + "))", [d](auto& rx) -> rill::recv_result<int> {
+                          std::optional<rill::recv_result<int>> got;
+                          rill::select(rill::on_recv(rx, [&got](rill::recv_result<int> message) { got = message; }),
+                                       rill::on_timeout(d, [] {}));
+                          if (!got) return std::unexpected(rill::recv_error::timeout);
+                          return *got;
+                        }});
+    sends.push_back({"send_for(" + text + ")", [d](auto& tx, int v) { return tx.send_for(v, d); }});
+    sends.push_back({"selector::select_for(" + text + ") of a send",
+                     [d](auto& tx, int v) -> rill::send_result<int> {
+                       rill::selector selection;
+                       selection.send(tx);
+                       auto chosen = selection.select_for(d);
+                       if (!chosen) return std::unexpected(rill::send_error<int>{rill::send_errc::timeout, v});
+                       return chosen->send(tx, v);
+                     }});
+  };
+  made.after = [d] { return rill::after(d); };
+  made.tick = [d] { return rill::tick(d); };
+  made.at = [d] { return rill::at(point{d}); };
+  return made;
+}
+
+std::vector<far_duration> far_durations_of_odd_periods() {
+  using std::chrono::duration;
+  constexpr long long year = 86400LL * 365;
+  return {far("duration<long long, ratio<1, 3>>{10'000'000'000} (105 years)", thirds{10'000'000'000}),
+          far("duration<uint64_t, ratio<1, 3>>{18'446'744'074} (195 years)",
+              duration<std::uint64_t, std::ratio<1, 3>>{18'446'744'074}),
+          far("duration<int64_t, ratio<1, 1024>>{200 years}", duration<std::int64_t, std::ratio<1, 1024>>{1024 * year * 200}),
+          far("duration<int64_t, ratio<1, 44100>>{1 year}", duration<std::int64_t, std::ratio<1, 44100>>{44100 * year}),
+          far("duration<int64_t, ratio<1, 90000>>{50 years}", duration<std::int64_t, std::ratio<1, 90000>>{90000 * year * 50}),
+          far("duration<int64_t, ratio<7, 3>>{100 years}", duration<std::int64_t, std::ratio<7, 3>>{3 * year * 100 / 7}),
+          far("duration<int64_t, ratio<1000, 7>>{100 years}", duration<std::int64_t, std::ratio<1000, 7>>{7 * year * 100 / 1000})};
+}
+
+TEST(regression, r20_far_durations_of_any_period_never_time_out_early_in_every_flavor) {
+  // SPEC R20, R44, R5, R8, R30
+  // rill itself: ceil<nanoseconds>(d) multiplied before it divided; recv_for(105 years of 1/3 s) timed out in 0.2 ms.
+  std::vector<named_receive> receives;
+  std::vector<named_send> sends;
+  for (const far_duration& d : far_durations_of_odd_periods()) d.add_calls(receives, sends);
+  expect_no_early_timeout(receives, sends);
+}
+
+TEST(regression, r44_timers_of_far_durations_of_any_period_are_not_due) {
+  // SPEC R44, R40, R41, R43
+  // rill itself: after(far) delivered at once and tick(far) on every receive, for the same overflow.
+  for (const far_duration& d : far_durations_of_odd_periods()) {
+    SCOPED_TRACE(d.text);
+    for (auto [maker, make] : {std::pair{"after", d.after}, std::pair{"tick", d.tick}, std::pair{"at", d.at}}) {
+      SCOPED_TRACE(maker);
+      rill::receiver<rill::instant> timer = make();
+      EXPECT_EQ(timer.try_recv().error(), rill::recv_error::empty) << "due at once";
+      EXPECT_EQ(timer.try_recv().error(), rill::recv_error::empty) << "due at once";
+      EXPECT_EQ(timer.size(), 0u);
+      rill::selector readiness;
+      readiness.recv(timer);
+      EXPECT_FALSE(readiness.try_ready().has_value()) << "ready at once";
+      EXPECT_EQ(timer.recv_for(0ns).error(), rill::recv_error::timeout);
     }
   }
 }

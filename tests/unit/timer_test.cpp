@@ -59,6 +59,46 @@ TEST(timer_test, at_delivers_its_time_point) {
   EXPECT_EQ(timer.recv(), when);
 }
 
+// SPEC R40, R20
+// A time point of the timer clock whose duration is not the clock's own is still on that clock:
+// it is converted directly, rounded up to the clock's tick, never measured against another
+// clock's reading. A past one is due at once with itself as the message, not the time the timer
+// was made. (Compared as nanosecond counts, which a failure prints readably.)
+TEST(timer_test, at_a_steady_time_point_of_another_duration_delivers_that_time_point) {
+  using std::chrono::duration;
+  using std::chrono::milliseconds;
+  using std::chrono::time_point;
+  const auto nanoseconds_of = [](auto when) {
+    return std::chrono::time_point_cast<std::chrono::nanoseconds>(when).time_since_epoch().count();
+  };
+  const auto an_hour_ago = std::chrono::floor<milliseconds>(rill::timer_clock::now() - 1h);
+  rill::receiver<instant> past = rill::at(an_hour_ago);
+  const auto from_the_past = past.try_recv();
+  ASSERT_TRUE(from_the_past.has_value()) << "a past time is due at once";
+  EXPECT_EQ(nanoseconds_of(*from_the_past), nanoseconds_of(an_hour_ago));
+  EXPECT_EQ(past.try_recv().error(), recv_error::empty);
+
+  const auto soon = std::chrono::ceil<milliseconds>(rill::timer_clock::now() + 2ms);
+  rill::receiver<instant> future = rill::at(soon);
+  const auto from_the_future = future.recv();
+  ASSERT_TRUE(from_the_future.has_value());
+  EXPECT_EQ(nanoseconds_of(*from_the_future), nanoseconds_of(soon));
+
+  // Not a whole number of nanoseconds: rounded up, so the message is never before the time asked.
+  using thirds = duration<std::int64_t, std::ratio<1, 3>>;
+  const auto in_thirds = std::chrono::floor<thirds>(rill::timer_clock::now() - 1s);
+  rill::receiver<instant> rounded = rill::at(in_thirds);
+  const auto message = rounded.try_recv();
+  ASSERT_TRUE(message.has_value());
+  EXPECT_EQ(nanoseconds_of(*message), nanoseconds_of(std::chrono::ceil<instant::duration>(in_thirds)));
+
+  // Before the clock's range: due at once, saturated to the earliest instant.
+  rill::receiver<instant> earliest = rill::at(time_point<rill::timer_clock, std::chrono::hours>::min());
+  const auto from_before_the_range = earliest.try_recv();
+  ASSERT_TRUE(from_before_the_range.has_value());
+  EXPECT_EQ(nanoseconds_of(*from_before_the_range), nanoseconds_of(instant::min()));
+}
+
 // SPEC R40, R21
 TEST(timer_test, copies_of_a_timer_share_its_one_message) {
   rill::receiver<instant> timer = rill::after(0s);

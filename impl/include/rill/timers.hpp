@@ -56,8 +56,9 @@ template <class Rep, class Period>
   }
   const detail::sync::deadline first = detail::sync::deadline_after(period);
   // A period too long to represent never ticks, so its length no longer matters; one that can
-  // be represented fits the clock's duration (deadline_after checked that now + period does).
-  const auto step = first.has_value() ? std::chrono::ceil<detail::sync::clock::duration>(period)
+  // be represented fits the clock's duration (deadline_after checked that now + period does),
+  // converted the way deadline_after converted it: rounded up, never overflowing (R20, R44).
+  const auto step = first.has_value() ? detail::sync::ceil_saturated<detail::sync::clock::duration>(period)
                                       : detail::sync::clock::duration::max();
   return detail::make_receive_only<instant, detail::tick_flavor>(step, first);
 }
