@@ -61,7 +61,9 @@
 // Messages per block. 31 in every build users make (a block of 8-byte messages then fills about
 // half a kilobyte). The model-checking build sets it to 3, so that a scenario of a handful of
 // messages crosses block boundaries (installing the next block, freeing the previous one): the
-// code paths are the same, only the constant differs.
+// code paths are the same, only the constant differs. Any value of at least 2 works: a lap is
+// capacity + 1 offsets, and no arithmetic on indices assumes that is a power of two
+// (tests/unit/list_block_test.cpp checks the queries with capacities 4, 5 and 31).
 #ifndef RILL_LIST_BLOCK_CAPACITY
 #define RILL_LIST_BLOCK_CAPACITY 31
 #endif
@@ -281,9 +283,10 @@ class list_flavor {
       if (tail_.index.load(list_order::snapshot) != tail) continue;  // not a consistent pair
       tail &= ~mark_bit;
       head &= ~mark_bit;
-      // Offset 31 of a lap is no slot: count it as the start of the next block.
-      if (((tail >> shift) & (lap_size - 1)) == lap_size - 1) tail += unit;
-      if (((head >> shift) & (lap_size - 1)) == lap_size - 1) head += unit;
+      // The last offset of a lap (block_capacity) is no slot: count it as the start of the next
+      // block. A remainder, not a mask: lap_size need not be a power of two.
+      if ((tail >> shift) % lap_size == block_capacity) tail += unit;
+      if ((head >> shift) % lap_size == block_capacity) head += unit;
       // Rebase both on head's lap, then subtract the one non-slot per lap between them.
       const std::size_t lap = (head >> shift) / lap_size;
       tail = (tail - ((lap * lap_size) << shift)) >> shift;
