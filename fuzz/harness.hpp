@@ -336,6 +336,25 @@ class execution {
   std::array<bool, max_channels> foreign_close_{};
   std::array<bool, max_channels> disconnected_by_sender_{};
   std::array<bool, max_channels> ever_held_{};
+  bool waits_for_itself_ = false;  // the run ended with threads blocked on their own held selection
+
+  /// True if every thread still blocked holds a selected operation on the channel it blocks on.
+  bool only_self_waits_remain() const {
+    for (const auto& each : threads_) {
+      if (each->finished) continue;
+      if (each->held == nullptr || each->held->op == nullptr || each->current == nullptr) return false;
+      bool same_channel = false;
+      for (const auto& held_case : each->held->op->cases) {
+        if (held_case.kind != case_kind::send && held_case.kind != case_kind::recv) continue;
+        same_channel = same_channel || held_case.channel == each->current->channel;
+        for (const auto& blocked_case : each->current->cases) {
+          same_channel = same_channel || held_case.channel == blocked_case.channel;
+        }
+      }
+      if (!same_channel) return false;
+    }
+    return true;
+  }
   std::array<bool, max_channels> maybe_hole_{};
   bool failed_ = false;
   bool rescued_ = false;
@@ -414,6 +433,15 @@ inline run_report execution::run() {
     }
     // Stuck: nobody can run and no deadline is pending.
     if (rescued_) {
+      // SPEC R33: a thread that holds a selected send and then receives from that channel (or
+      // waits on any operation of it) may wait for itself, closed or not: the held slot's
+      // completion may still deliver a message (R7). That blocks for ever legitimately; the run
+      // ends there, its threads never resumed and their messages left alone.
+      if (only_self_waits_remain()) {
+        waits_for_itself_ = true;
+        if (options_.trace != nullptr) *options_.trace << "every blocked thread waits for its own held selection (R33)\n";
+        break;
+      }
       // SPEC R12: close() wakes every blocked sender and receiver.
       fail("R12, R19: still blocked after every channel was closed\n" + describe_blocked());
       break;
@@ -423,7 +451,7 @@ inline run_report execution::run() {
     scheduler.spawn([this] { rescue(); });
   }
 
-  if (!failed_) {
+  if (!failed_ && !waits_for_itself_) {
     for (int id = 0; id < id_space; ++id) {
       // SPEC R9, R25: every message is destroyed exactly once, by its receiver, by the channel or
       // by the sender it was handed back to.
@@ -434,7 +462,7 @@ inline run_report execution::run() {
       }
     }
   }
-  if (!failed_ && sim::live_allocations() != allocations_before) {
+  if (!failed_ && !waits_for_itself_ && sim::live_allocations() != allocations_before) {
     // SPEC R25: the shared state (and every block) is freed exactly once when the last handle goes.
     fail("R25: " + std::to_string(sim::live_allocations() - allocations_before) +
          " allocation(s) of the sync layer not freed when every handle was gone");
@@ -446,7 +474,7 @@ inline run_report execution::run() {
   report.steps = scheduler.steps();
   report.switches = scheduler.switches();
   report.rescued = rescued_;
-  if (failed_) {
+  if (failed_ || waits_for_itself_) {
     // The unfinished threads are never resumed; what they hold (handles, messages, channel
     // memory) is left alone rather than destroyed under their feet.
     for (auto& each : threads_) (void)each.release();

@@ -520,8 +520,9 @@ class array_flavor {
   bool is_recv_ready() const {
     const std::size_t head = head_.load(array_order::snapshot);
     const std::size_t tail = tail_.load(array_order::snapshot);
-    if ((tail & mark_bit_) != 0) return true;
-    if (tail == head) return false;
+    // Drained: ready only to report disconnected. A held slot at head is not ready even on a
+    // disconnected channel: its completion may still deliver a message (R7, R33).
+    if ((tail & ~mark_bit_) == head) return (tail & mark_bit_) != 0;
     const std::size_t index = head & (mark_bit_ - 1);
     return slots_[index].stamp.load(array_order::slot_ready) == head + 1 ||
            select_states_[index].select_claim.load(array_order::select_claim_word) != claim_held;  // (A15)
@@ -663,8 +664,11 @@ class array_flavor {
   [[nodiscard]] bool may_receive() const {
     const std::size_t head = head_.load(array_order::snapshot);  // (A12)
     const std::size_t tail = tail_.load(array_order::snapshot);  // (A12)
-    if ((tail & mark_bit_) != 0) return true;
-    if (tail == head) return false;
+    // Drained: a receive reports disconnected, or finds the channel empty. Otherwise the slot at
+    // head decides, disconnected or not: a held slot's completion may still deliver a message
+    // (R7, R33), and until then a receive behind it, even one by the very thread that holds it,
+    // parks (R19) rather than spinning between this look and start_recv's `unavailable`.
+    if ((tail & ~mark_bit_) == head) return (tail & mark_bit_) != 0;
     const std::size_t index = head & (mark_bit_ - 1);
     if (slots_[index].stamp.load(array_order::held_recheck) != head) return true;  // (A18)
     return select_states_[index].select_claim.load(array_order::select_claim_word) != claim_held;  // (A15)
