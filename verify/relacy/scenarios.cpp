@@ -12,6 +12,7 @@
 #include "disconnect_scenarios.hpp"
 #include "handoff_scenarios.hpp"
 #include "query_scenarios.hpp"
+#include "rendezvous_scenarios.hpp"
 #include "select_claim_scenarios.hpp"
 #include "select_scenarios.hpp"
 

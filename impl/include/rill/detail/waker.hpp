@@ -16,7 +16,8 @@
 // to a message).
 //
 // `waker` is the unsynchronised list; its owner's lock protects it (the rendezvous flavor keeps
-// both of its wakers under one channel mutex). `sync_waker` adds its own mutex and an `is_empty`
+// both of its wakers under one channel mutex, and chooses among the waiters itself with
+// claim_first: a thread never pairs with itself there, and a try_recv skips select senders). `sync_waker` adds its own mutex and an `is_empty`
 // flag so that the hot path of a non-blocking operation (notify with nobody waiting) costs one
 // load and no lock.
 //
@@ -34,7 +35,9 @@
 // mutation bank has the counterexample.
 //
 // A notifier selects and unparks while holding the lock; the blocked thread always unregisters
-// (taking the lock) before its frame ends. So no notifier touches a dead frame (KB19, KB25).
+// (taking the lock) before its frame ends. So no notifier touches a dead frame (KB19, KB25). The
+// rendezvous flavor alone unparks after releasing the lock, once a hand-off is finished, under
+// the rule of handoff_packet.hpp.
 #pragma once
 
 #include "rill/detail/context.hpp"
@@ -117,23 +120,36 @@ class waker {
     return true;
   }
 
-  /// Selects and unparks the first waiter of another thread that can still be selected, removes
-  /// it and returns it (nullptr if none). The returned node stays valid while the lock is held.
-  waiter* try_select() {
-    const std::uintptr_t self = sync::thread_identity();
+  /// A waiter chosen by claim_first, and whether its owner was asleep when it was chosen.
+  struct claimed {
+    waiter* entry = nullptr;
+    bool owner_asleep = false;
+  };
+
+  /// Selects the first waiter that `eligible` accepts and whose context can still be selected,
+  /// removes it and returns it, without waking it: the caller unparks it, while it still holds
+  /// the lock, or (the rendezvous flavor, after a hand-off) once the owner cannot be gone
+  /// (handoff_packet.hpp). The returned node stays valid while the lock is held.
+  template <class Eligible>
+  claimed claim_first(Eligible eligible) {
     for (waiter* entry = waiters_.front(); entry != nullptr; entry = entry->next) {
-      // A thread never pairs with itself (a select sending and receiving on one rendezvous
-      // channel must not meet itself, SPEC R35).
-      if (entry->owner->thread() == self) continue;
-      // A failed compare-exchange means another channel (or the owner's deadline) chose this
+      if (!eligible(*entry)) continue;
+      // A lost compare-exchange means another channel (or the owner's deadline) chose this
       // context first: a select waits on several channels at once. Try the next waiter.
-      if (entry->owner->try_select(entry->operation())) {
-        waiters_.unlink(*entry);
-        entry->owner->unpark();
-        return entry;
-      }
+      const context::claim won = entry->owner->try_claim(entry->operation());
+      if (won == context::claim::lost) continue;
+      waiters_.unlink(*entry);
+      return {entry, won == context::claim::owner_asleep};
     }
-    return nullptr;
+    return {};
+  }
+
+  /// Selects and unparks the first waiter that can still be selected, removes it and returns it
+  /// (nullptr if none). The returned node stays valid while the lock is held.
+  waiter* try_select() {
+    const claimed chosen = claim_first([](const waiter&) { return true; });
+    if (chosen.entry != nullptr) chosen.entry->owner->unpark();
+    return chosen.entry;
   }
 
   /// Wakes every observer (each with its own operation id); they unregister themselves.
@@ -155,13 +171,13 @@ class waker {
 
   [[nodiscard]] bool empty() const noexcept { return waiters_.empty() && observers_.empty(); }
 
-  /// True if some waiter of another thread could be selected now (one that try_select could
-  /// pair with). A waiter whose context another channel has already selected does not count: it
-  /// is on its way out, and counting it would make a select spin on a readiness that is gone.
-  [[nodiscard]] bool has_other_thread() const {
-    const std::uintptr_t self = sync::thread_identity();
+  /// True if some waiter that `eligible` accepts could be selected now (one that claim_first
+  /// could return). A waiter whose context another channel has already selected does not count:
+  /// it is on its way out, and counting it would make a select spin on a readiness that is gone.
+  template <class Eligible>
+  [[nodiscard]] bool has_waiter(Eligible eligible) const {
     for (waiter* entry = waiters_.front(); entry != nullptr; entry = entry->next) {
-      if (entry->owner->thread() != self && entry->owner->selected() == selection_waiting) return true;
+      if (eligible(*entry) && entry->owner->selected() == selection_waiting) return true;
     }
     return false;
   }

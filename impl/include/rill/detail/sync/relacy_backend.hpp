@@ -309,6 +309,8 @@ inline void deallocate_bytes(void* pointer, std::size_t, std::size_t, site where
   rl::rl_free(static_cast<void**>(pointer)[-1], debug_info_of(where));
 }
 
+/// Relacy's threads are fibers of one OS thread (they share its thread_local objects), so the
+/// number is Relacy's thread index, distinct for each thread of a simulation.
 inline std::uintptr_t thread_identity() { return static_cast<std::uintptr_t>(rl::thread_index()) + 1; }
 
 /// A select's random choice is a choice of the model checker's scheduler: every order is

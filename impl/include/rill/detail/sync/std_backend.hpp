@@ -193,8 +193,14 @@ inline void deallocate_bytes(void* pointer, std::size_t bytes, std::size_t align
   ::operator delete(pointer, bytes, std::align_val_t{alignment});
 }
 
+/// A number naming the calling thread, different from that of every other running thread by
+/// construction: the address of a thread_local object, of which each thread has its own. (A hash
+/// of std::thread::id is not: two ids may hash alike.) A thread that has ended may leave its
+/// number to a thread started later; rill compares the numbers of threads that are both inside a
+/// channel operation, so both are running.
 inline std::uintptr_t thread_identity() noexcept {
-  return static_cast<std::uintptr_t>(std::hash<std::thread::id>{}(std::this_thread::get_id()));
+  thread_local const char anchor = 0;
+  return reinterpret_cast<std::uintptr_t>(&anchor);
 }
 
 /// A uniformly distributed integer in [0, bound), bound >= 1: the random choices of an unbiased

@@ -32,7 +32,8 @@
 //                        after how many steps a blocking operation parks.
 //   allocate_bytes(),
 //   deallocate_bytes()   raw allocation; may fail (returns nullptr) through allocation_hook.
-//   thread_identity()    an integer naming the calling thread.
+//   thread_identity()    an integer naming the calling thread, different from that of every
+//                        other running thread (the rendezvous flavor's "never pair with yourself").
 //   random_below(n)      a uniformly random integer in [0, n) (an unbiased select's choices);
 //                        under Relacy a scheduler choice, so every outcome is explored.
 //
