@@ -229,7 +229,7 @@ struct paired_then_deadline {
 
 void pair_and_pass_the_deadline(paired_then_deadline& run, receive_shape shape, const rill::sender<int>& tx,
                                 const rill::receiver<int>& rx) {
-  constexpr auto timeout = 200ms;
+  static constexpr auto timeout = 200ms;
   run.selection->send(tx);
   // The receiver may time out before the selection pairs with it (a slow start): then nothing
   // was tested, and the round is repeated.

@@ -60,6 +60,52 @@ RILL_SCENARIO(select_two_channels_array, "R30, R37, R38");
 // runs under the random scheduler only (as the other three-thread list scenarios).
 RILL_SCENARIO_RANDOM_ONLY(select_two_channels_list, "R30, R37, R38");
 
+// select_expired_*: SPEC R30, R20. Channel c1 holds a message; thread 1 sends one on c2 and then
+// takes c1's, so at every instant one of the two holds a message. Thread 0 selects over c2 and
+// then c1 (biased: the order that can look at c2 before the send and at c1 after the take) with
+// a default (try_select) or an expired deadline (select_for(0ns), which R20 makes "try once"
+// with try_select's guarantee). Checked: the selection takes a message, never its default or
+// timeout. A single pass of tries fails here; the double collect of select_loop.hpp passes. This
+// is the interleaving that the real-thread tests could only reach by luck (the red team saw it
+// 191 times in 50,000 rounds); the scheduler finds it in a few iterations.
+template <bool ExpiredDeadline>
+struct select_expired : rl::test_suite<select_expired<ExpiredDeadline>, 2> {
+  std::optional<std::pair<sender<int>, receiver<int>>> c1;
+  std::optional<std::pair<sender<int>, receiver<int>>> c2;
+
+  void before() {
+    detail::sync::reset_virtual_time();
+    c1.emplace(make_channel<int, 1>());
+    c2.emplace(make_channel<int, 1>());
+    RILL_MODEL_ASSERT(c1->first.try_send(1).has_value());
+  }
+  void after() {
+    c1.reset();
+    c2.reset();
+  }
+
+  void thread(unsigned index) {
+    if (index == 0) {
+      auto on_c2 = on_recv(c2->second, [](recv_result<int> message) { return message.value_or(-1); });
+      auto on_c1 = on_recv(c1->second, [](recv_result<int> message) { return message.value_or(-1); });
+      int value = 0;
+      if constexpr (ExpiredDeadline) {
+        value = select_biased(std::move(on_c2), std::move(on_c1), on_timeout(std::chrono::nanoseconds{0}, [] { return -2; }));
+      } else {
+        value = select_biased(std::move(on_c2), std::move(on_c1), on_default([] { return -2; }));
+      }
+      RILL_MODEL_ASSERT(value == 1 || value == 2);
+    } else {
+      RILL_MODEL_ASSERT(c2->first.send(2).has_value());
+      (void)c1->second.try_recv();  // empty only if thread 0 took the message first
+    }
+  }
+};
+using select_expired_try = select_expired<false>;
+using select_expired_zero_timeout = select_expired<true>;
+RILL_SCENARIO(select_expired_try, "R30");
+RILL_SCENARIO(select_expired_zero_timeout, "R30, R20");
+
 // select_send_meets_select_recv: SPEC R33, R35 (KB24). Thread 0 selects a send on a rendezvous
 // channel with rill::selector and completes it with the message; thread 1 selects the receive;
 // a third thread's plain receive competes for a second message. Whichever side waits, the two
