@@ -164,3 +164,35 @@ TEST(porting, every_never_handle_of_a_type_is_the_same_channel) {
 }
 
 }  // namespace
+
+namespace {
+
+using namespace std::chrono_literals;
+
+// --- on_timeout counts from the start of the statement; on_deadline is absolute -----------------
+
+TEST(porting, a_kept_on_timeout_case_counts_from_the_start_of_each_statement) {
+  // SPEC R20, R30
+  const auto limit = rill::on_timeout(50ms, [] { return 0; });
+  ASSERT_TRUE(rill::after(60ms).recv().has_value());  // the case is now older than its timeout
+  for (int round = 0; round < 3; ++round) {
+    // A timer due 10 ms after it is made, before the statement's 50 ms are up, is selected whatever
+    // the scheduling: once the deadline passes, the statement's last look finds the timer due. Had
+    // the timeout counted from when the case was made, it would have passed before the statement
+    // started, and the statement would time out at once, the timer not yet due.
+    EXPECT_EQ(rill::select(rill::on_recv(rill::after(10ms), [](rill::recv_result<rill::instant>) { return 1; }), limit),
+              1)
+        << "round " << round;
+  }
+}
+
+TEST(porting, a_kept_on_deadline_case_stays_absolute) {
+  // SPEC R20, R30
+  const auto limit = rill::on_deadline(std::chrono::steady_clock::now() + 1ms, [] { return 0; });
+  ASSERT_TRUE(rill::after(2ms).recv().has_value());  // the deadline has passed
+  for (int round = 0; round < 2; ++round) {
+    EXPECT_EQ(rill::select(rill::on_recv(rill::after(1h), [](rill::recv_result<rill::instant>) { return 1; }), limit), 0);
+  }
+}
+
+}  // namespace

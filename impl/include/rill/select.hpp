@@ -11,7 +11,8 @@
 // handler called on the outcome: the received message or why there is none, the send's result
 // (a failed send hands the message back). A disconnected channel's case is ready (R32). With
 // on_default, select does not block: the default runs when no case is ready. With on_timeout or
-// on_deadline, it runs when the deadline passes first. With neither, select blocks, and a
+// on_deadline, it runs when the deadline passes first: on_timeout(d) counts d from the start of
+// the statement (a case kept and reused in a loop gives every round d), on_deadline(t) is absolute. With neither, select blocks, and a
 // select with no cases at all blocks forever (Go's `select {}`), unless given a timeout.
 //
 // The value of the expression is the handler's result (all handlers must return the same type,
@@ -70,9 +71,22 @@ struct default_case {
   Handler handler;
 };
 
-template <class Handler>
-struct timeout_case {
+/// When a timeout case's deadline is: `Limit` is a relative_limit (on_timeout: measured from the
+/// start of each statement that uses the case, so a case kept and reused is never stale) or an
+/// absolute_limit (on_deadline: the same time point for every statement).
+template <class Duration>
+struct relative_limit {
+  Duration timeout;
+  sync::deadline resolve() const { return sync::deadline_after(timeout); }
+};
+struct absolute_limit {
   sync::deadline deadline;
+  sync::deadline resolve() const { return deadline; }
+};
+
+template <class Limit, class Handler>
+struct timeout_case {
+  Limit limit;
   Handler handler;
 };
 
@@ -95,8 +109,8 @@ struct case_traits<default_case<Handler>> {
   static constexpr bool is_case = true, is_channel = false, is_fallback = true, is_default = true;
   using result = std::invoke_result_t<Handler&>;
 };
-template <class Handler>
-struct case_traits<timeout_case<Handler>> {
+template <class Limit, class Handler>
+struct case_traits<timeout_case<Limit, Handler>> {
   static constexpr bool is_case = true, is_channel = false, is_fallback = true, is_default = false;
   using result = std::invoke_result_t<Handler&>;
 };
@@ -209,7 +223,7 @@ decltype(auto) run_statement(Cases&&... cases) {
       } else if constexpr (traits::is_default) {
         blocking = false;
       } else {
-        deadline = each.deadline;
+        deadline = each.limit.resolve();  // on_timeout: from now, the start of this statement (R20)
       }
     };
     (bind(cases), ...);
@@ -293,18 +307,24 @@ auto on_default(Handler handler) {
   return detail::default_case<Handler>{std::move(handler)};
 }
 
-/// The case that runs when no other case became ready within `timeout` (measured from now).
+/// The case that runs when no other case became ready within `timeout`, measured from the start of
+/// the statement that runs it (not from when the case was made): a case kept in a variable and
+/// given to a select in every round of a loop allows `timeout` to each round (R20, R30).
 template <class Rep, class Period, class Handler>
 auto on_timeout(std::chrono::duration<Rep, Period> timeout, Handler handler) {
   static_assert(std::is_invocable_v<Handler&>, "rill::on_timeout: the handler must be callable with no arguments");
-  return detail::timeout_case<Handler>{detail::sync::deadline_after(timeout), std::move(handler)};
+  using limit = detail::relative_limit<std::chrono::duration<Rep, Period>>;
+  return detail::timeout_case<limit, Handler>{limit{timeout}, std::move(handler)};
 }
 
-/// The case that runs when no other case became ready by `deadline`.
+/// The case that runs when no other case became ready by `deadline`, an absolute time point: the
+/// same for every statement that uses the case. A time point of another clock than rill's is
+/// converted once, when the case is made (R20).
 template <class Clock, class Duration, class Handler>
 auto on_deadline(std::chrono::time_point<Clock, Duration> deadline, Handler handler) {
   static_assert(std::is_invocable_v<Handler&>, "rill::on_deadline: the handler must be callable with no arguments");
-  return detail::timeout_case<Handler>{detail::sync::deadline_at(deadline), std::move(handler)};
+  return detail::timeout_case<detail::absolute_limit, Handler>{detail::absolute_limit{detail::sync::deadline_at(deadline)},
+                                                               std::move(handler)};
 }
 
 /// Runs exactly one case: a ready one chosen uniformly at random (R30, R31).
