@@ -16,6 +16,7 @@
 #include <thread>
 #include <type_traits>
 #include <utility>
+#include <vector>
 
 namespace {
 
@@ -192,6 +193,117 @@ TEST(porting, a_kept_on_deadline_case_stays_absolute) {
   ASSERT_TRUE(rill::after(2ms).recv().has_value());  // the deadline has passed
   for (int round = 0; round < 2; ++round) {
     EXPECT_EQ(rill::select(rill::on_recv(rill::after(1h), [](rill::recv_result<rill::instant>) { return 1; }), limit), 0);
+  }
+}
+
+}  // namespace
+
+namespace {
+
+// --- rill::selector is movable -------------------------------------------------------------------
+
+static_assert(std::is_move_constructible_v<rill::selector> && std::is_move_assignable_v<rill::selector>);
+static_assert(!std::is_copy_constructible_v<rill::selector> && !std::is_copy_assignable_v<rill::selector>);
+
+/// Builds a selection in a helper and returns it; which of two objects is returned is decided at run
+/// time, so the return moves (no copy elision is possible).
+rill::selector selection_over(const rill::receiver<int>& first, const rill::receiver<int>& second, bool biased) {
+  rill::selector unbiased_selection;
+  rill::selector biased_selection = rill::selector::biased();
+  rill::selector& chosen = biased ? biased_selection : unbiased_selection;
+  EXPECT_EQ(chosen.recv(first), 0u);
+  EXPECT_EQ(chosen.recv(second), 1u);
+  if (biased) return biased_selection;
+  return unbiased_selection;
+}
+
+TEST(porting, a_selector_built_by_a_helper_keeps_its_operations_and_mode) {
+  // SPEC R30, R31, R39
+  const auto [tx_a, rx_a] = rill::bounded<int>(4);
+  const auto [tx_b, rx_b] = rill::bounded<int>(4);
+  rill::selector selection = selection_over(rx_a, rx_b, false);
+  ASSERT_EQ(selection.size(), 2u);
+  ASSERT_TRUE(tx_b.send(2).has_value());
+  {
+    rill::selected_operation chosen = selection.select();
+    ASSERT_EQ(chosen.index(), 1u);
+    EXPECT_EQ(chosen.recv(rx_b), 2);
+  }
+  rill::selector biased = selection_over(rx_a, rx_b, true);
+  ASSERT_TRUE(tx_a.send(1).has_value());
+  ASSERT_TRUE(tx_b.send(2).has_value());
+  rill::selector moved(std::move(biased));
+  for (int round = 0; round < 8; ++round) {  // biased: of two ready operations, always the first
+    ASSERT_EQ(moved.try_ready().value(), 0u);
+  }
+}
+
+TEST(porting, a_moved_from_selector_is_empty_and_usable_again) {
+  // SPEC R30, R39
+  const auto [tx, rx] = rill::bounded<int>(1);
+  rill::selector source;
+  source.recv(rx);
+  rill::selector target(std::move(source));
+  EXPECT_EQ(source.size(), 0u);  // NOLINT(bugprone-use-after-move): the documented moved-from state
+  EXPECT_EQ(source.try_select().error(), rill::select_error::would_block);
+  EXPECT_EQ(source.recv(rx), 0u);  // its single-user mark was released by the move
+  ASSERT_TRUE(tx.send(5).has_value());
+  rill::selected_operation chosen = source.select();
+  EXPECT_EQ(chosen.recv(rx), 5);
+  ASSERT_TRUE(tx.send(6).has_value());
+  EXPECT_EQ(target.select().recv(rx), 6);
+}
+
+TEST(porting, moving_a_selector_with_a_pending_operation_throws_and_changes_nothing) {
+  // SPEC R33, R39
+  const auto [tx, rx] = rill::bounded<int>(1);
+  ASSERT_TRUE(tx.send(3).has_value());
+  rill::selector selection;
+  selection.recv(rx);
+  rill::selected_operation pending = selection.select();
+  EXPECT_THROW(rill::selector moved(std::move(selection)), std::logic_error);
+  rill::selector other;
+  EXPECT_THROW(other = std::move(selection), std::logic_error);
+  EXPECT_EQ(selection.size(), 1u);  // NOLINT(bugprone-use-after-move): the move threw
+  EXPECT_EQ(other.size(), 0u);
+  EXPECT_EQ(pending.recv(rx), 3);
+}
+
+TEST(porting, move_assignment_abandons_the_targets_pending_operation) {
+  // SPEC R34, R39
+  const auto [tx, rx] = rill::bounded<int>(1);
+  const auto [tx_other, rx_other] = rill::bounded<int>(1);
+  rill::selector target;
+  target.send(tx);
+  rill::selected_operation pending = target.select();  // claims the channel's only slot
+  EXPECT_TRUE(tx.full());
+  rill::selector source;
+  source.recv(rx_other);
+  target = std::move(source);
+  EXPECT_FALSE(tx.full());  // the slot was given back (R34)
+  EXPECT_THROW(pending.send(tx, 1), std::logic_error);
+  ASSERT_TRUE(tx_other.send(9).has_value());
+  EXPECT_EQ(target.select().recv(rx_other), 9);
+}
+
+}  // namespace
+
+namespace {
+
+TEST(porting, a_selector_whose_operations_outgrew_its_inline_storage_moves_them_all) {
+  // SPEC R30, R39
+  std::vector<std::pair<rill::sender<std::string>, rill::receiver<std::string>>> channels;
+  for (int i = 0; i < 64; ++i) channels.push_back(rill::bounded<std::string>(1));
+  rill::selector source;
+  for (std::size_t i = 0; i < channels.size(); ++i) ASSERT_EQ(source.recv(channels[i].second), i);
+  rill::selector target;
+  target = std::move(source);
+  ASSERT_EQ(target.size(), channels.size());
+  for (std::size_t i = channels.size(); i-- > 0;) {
+    ASSERT_TRUE(channels[i].first.send(std::to_string(i)).has_value());
+    rill::selected_operation chosen = target.select();
+    ASSERT_EQ(chosen.index(), i);
+    EXPECT_EQ(chosen.recv(channels[i].second), std::to_string(i));
   }
 }
 

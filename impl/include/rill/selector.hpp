@@ -25,8 +25,14 @@
 //
 // Memory: the operations live inside the selector (in an arena of `inline_bytes`) while they
 // fit, which holds four receive operations of small messages; only beyond that does adding one
-// allocate. A selector is not copyable or movable: other threads hold the addresses of its
-// operations while it selects.
+// allocate. A selector is not copyable. It is movable, so that a function can build and return
+// one: other threads hold the addresses of its operations only while it selects or while a
+// selected operation is pending, so a move rebuilds the operations (same indices, same order,
+// same mode) in the destination and leaves the source empty: no operations, its mode kept,
+// usable again as if newly made. Moving a selector whose selected operation is pending throws
+// std::logic_error and changes neither; a move assignment first abandons the destination's own
+// pending operation (as its destruction would, R34). A move takes both selectors' single-user
+// marks (R39), so it cannot overlap a member call on either from another thread.
 //
 // The handles passed to recv() and send() must outlive the selector's use of them (as for
 // std::span); the selector does not copy them, so that it never keeps a channel connected. A
@@ -126,6 +132,32 @@ class selector {
   selector() = default;
   selector(const selector&) = delete;
   selector& operator=(const selector&) = delete;
+
+  /// Takes `other`'s operations (the same indices) and mode; `other` is left with no operations
+  /// and its mode, usable again. Throws std::logic_error, changing nothing, if `other` has a
+  /// selected operation pending or another thread is inside one of its members (R39), and
+  /// std::bad_alloc if the operations do not fit inline and cannot be allocated.
+  selector(selector&& other) : mode_(other.mode_) {
+    const detail::single_user source(other.in_use_, "selector(selector&&)");
+    take(other);
+  }
+
+  /// Abandons this selector's pending selected operation, if any (R34), drops its operations and
+  /// takes `other`'s, as the move constructor does. If `other` has a pending operation, or
+  /// another thread is inside a member of either selector, throws std::logic_error and changes
+  /// neither. If allocation fails, throws std::bad_alloc; this selector is then left empty.
+  selector& operator=(selector&& other) {
+    if (this == &other) return *this;
+    const detail::single_user target(in_use_, "operator=");
+    const detail::single_user source(other.in_use_, "operator=");
+    check_movable(other);
+    if (pending_ != nullptr) pending_->abandon();
+    clear();
+    mode_ = other.mode_;
+    take(other);
+    return *this;
+  }
+
   ~selector() {
     if (pending_ != nullptr) pending_->abandon();
     for (entry* added : entries_) added->~entry();  // the arena frees the memory
@@ -211,15 +243,71 @@ class selector {
   struct entry {
     virtual ~entry() = default;
     virtual void discard_result() noexcept {}
+    /// A new entry in `arena`, bound to the same channel and direction as this one (at rest: no
+    /// selection under way, nothing pending).
+    virtual entry* copy_into(std::pmr::memory_resource& arena) const {
+      return bind_copy(::new (arena.allocate(sizeof(entry), alignof(entry))) entry());
+    }
+    entry* bind_copy(entry* copy) const noexcept {
+      copy->op.table = op.table;
+      copy->op.channel = op.channel;
+      copy->op.identity = op.identity;
+      copy->op.removed = op.removed;
+      return copy;
+    }
     detail::operation op;
   };
   template <class T>
   struct typed_entry final : entry {
     void discard_result() noexcept override { result = std::unexpected(recv_error::empty); }
+    entry* copy_into(std::pmr::memory_resource& arena) const override {
+      auto* copy = ::new (arena.allocate(sizeof(typed_entry), alignof(typed_entry))) typed_entry();
+      copy->op.result = &copy->result;
+      return bind_copy(copy);
+    }
     recv_result<T> result{std::unexpect, recv_error::empty};
   };
 
   explicit selector(detail::select_order mode) : mode_(mode) {}
+
+  static void check_movable(const selector& other) {
+    if (other.pending_ != nullptr) {
+      throw std::logic_error(
+          "rill::selector: cannot move a selector whose selected operation has not been completed or abandoned");
+    }
+  }
+
+  /// Destroys every operation and returns the arena to its inline storage. No operation may be
+  /// pending or selecting.
+  void clear() noexcept {
+    for (entry* added : entries_) added->~entry();
+    std::pmr::vector<entry*>(&arena_).swap(entries_);
+    std::pmr::vector<detail::operation*>(&arena_).swap(operations_);
+    std::pmr::vector<std::size_t>(&arena_).swap(order_);
+    arena_.release();
+  }
+
+  /// Rebuilds `other`'s operations here (this selector has none), then empties `other`. If an
+  /// allocation throws, this selector is left empty and `other` as it was. Both selectors'
+  /// single-user marks are held by the caller (or this one is being constructed).
+  void take(selector& other) {
+    check_movable(other);
+    try {
+      entries_.reserve(other.entries_.size());
+      operations_.reserve(other.entries_.size());
+      order_.reserve(other.entries_.size());
+      for (const entry* added : other.entries_) {
+        entry* copy = added->copy_into(arena_);
+        entries_.push_back(copy);  // reserved: does not throw
+        operations_.push_back(&copy->op);
+        order_.push_back(0);
+      }
+    } catch (...) {
+      clear();
+      throw;
+    }
+    other.clear();
+  }
 
   /// Constructs an entry in the arena, binds it to its channel and appends it; returns its index.
   /// Entries are never freed one by one: the selector only adds them, and the arena releases
