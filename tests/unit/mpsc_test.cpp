@@ -6,6 +6,8 @@
 // to. Each test names its rules in its first line. Threads synchronise through the channel or
 // std::latch, never sleeps; loops are bounded by message counts.
 #include <rill/mpsc.hpp>
+#include <rill/select.hpp>
+#include <rill/selector.hpp>
 
 #include "support/channel_kinds.hpp"
 
@@ -373,6 +375,61 @@ TEST(mpsc, into_inner_returns_handles_of_the_same_channel) {
   EXPECT_EQ(inner_rx.capacity(), std::optional<std::size_t>{2});
   ASSERT_TRUE(inner_tx.send(9).has_value());
   EXPECT_EQ(inner_rx.recv().value(), 9);
+}
+
+}  // namespace
+
+namespace {
+
+// --- mpsc handles in selections, as crossbeam's handles are -------------------------------------
+
+TEST(mpsc, receivers_and_senders_work_in_a_select_statement) {
+  // SPEC R28, R30
+  auto [tx, rx] = rill::mpsc::sync_channel<int>(1);
+  auto [other_tx, other_rx] = rill::mpsc::channel<std::string>();
+  ASSERT_TRUE(tx.send(4).has_value());
+  const int got = rill::select(rill::on_recv(rx, [](rill::recv_result<int> message) { return message.value(); }),
+                               rill::on_recv(other_rx, [](rill::recv_result<std::string>) { return -1; }));
+  EXPECT_EQ(got, 4);
+  const bool sent = rill::select(rill::on_send(tx, 5, [](rill::send_result<int> result) { return result.has_value(); }),
+                                 rill::on_recv(other_rx, [](rill::recv_result<std::string>) { return false; }));
+  EXPECT_TRUE(sent);
+  EXPECT_EQ(rx.recv().value(), 5);
+  other_tx.reset();
+  EXPECT_EQ(rill::select(rill::on_recv(other_rx, [](rill::recv_result<std::string> message) { return message.error(); })),
+            rill::recv_error::disconnected);
+}
+
+template <class Handle>
+concept selector_accepts_a_temporary = requires(rill::selector& selection) { selection.recv(Handle{}); };
+static_assert(!selector_accepts_a_temporary<rill::mpsc::receiver<int>>, "the selector would refer to a dead handle");
+template <class Handle>
+concept selector_accepts_a_named = requires(rill::selector& selection, const Handle& handle) { selection.recv(handle); };
+static_assert(selector_accepts_a_named<rill::mpsc::receiver<int>>);
+
+TEST(mpsc, receivers_and_senders_work_in_a_selector) {
+  // SPEC R28, R30, R33
+  auto [tx, rx] = rill::mpsc::sync_channel<int>(1);
+  rill::selector selection;
+  const std::size_t receive = selection.recv(rx);
+  const std::size_t send = selection.send(tx);
+  {
+    rill::selected_operation chosen = selection.select();  // only the send is ready
+    ASSERT_EQ(chosen.index(), send);
+    EXPECT_TRUE(chosen.send(tx, 8).has_value());
+  }
+  selection.remove(send);
+  rill::selected_operation chosen = selection.select();
+  ASSERT_EQ(chosen.index(), receive);
+  EXPECT_EQ(chosen.recv(rx).value(), 8);
+}
+
+TEST(mpsc, an_empty_mpsc_handle_in_a_selection_throws) {
+  // SPEC R22, R28, R39
+  rill::mpsc::receiver<int> empty;
+  rill::selector selection;
+  EXPECT_THROW(selection.recv(empty), rill::empty_handle_error);
+  EXPECT_THROW(rill::select(rill::on_recv(empty, [](rill::recv_result<int>) {})), rill::empty_handle_error);
 }
 
 }  // namespace

@@ -27,6 +27,8 @@
 // | rx.iter(), for v in &rx           | rx.iter(), for (T& v : rx)                | range-for (R27)       |
 // | rx.try_iter()                     | rx.try_iter()                             | try_iter (R27)        |
 // | for v in rx  (IntoIterator)       | for (T& v : std::move(rx).into_iter())    | range-for (R27)       |
+// | select! / Select (crossbeam)      | rill::on_recv(rx, h), selection.recv(rx); | select (R30-R39)      |
+// |                                   | rill::on_send(tx, v, h), selection.send(tx)|                       |
 //
 // Where this layer differs from Rust (docs/porting.md has the full table):
 //
@@ -60,6 +62,10 @@
 //   threads at once (Rust's Sender is Sync since 1.72), as long as no thread moves, assigns or
 //   resets that object meanwhile. Receiver operations are non-const: like Rust's Receiver (Send,
 //   not Sync), use a receiver from one thread at a time, and move it to hand it over.
+// - Selection: an mpsc::receiver or mpsc::sender can be given to rill::select (on_recv, on_send) and
+//   to rill::selector (recv, send; selected_operation::recv and send complete with it) as it is, as
+//   crossbeam's handles can: the selection refers to the rill handle inside, so the mpsc handle
+//   must outlive it, as a rill handle must.
 // - into_inner() (Rust: no equivalent) gives up the Rust shape and returns the rill handle, with
 //   close(), the queries, timed sends and, for a receiver, copies (multi-consumer).
 #pragma once
@@ -251,6 +257,9 @@ struct mpsc_access {
   static std::pair<sender<T>, receiver<T>> wrap(std::pair<rill::sender<T>, rill::receiver<T>>&& handles) {
     return {sender<T>(std::move(handles.first)), receiver<T>(std::move(handles.second))};
   }
+  // What a selection (rill/select.hpp, rill/selector.hpp) refers to: the rill handle inside.
+  static const rill::sender<T>& inner(const sender<T>& handle) noexcept { return handle.inner_; }
+  static const rill::receiver<T>& inner(const receiver<T>& handle) noexcept { return handle.inner_; }
 };
 
 }  // namespace detail

@@ -115,25 +115,6 @@ struct case_traits<timeout_case<Limit, Handler>> {
   using result = std::invoke_result_t<Handler&>;
 };
 
-template <class Handle>
-struct receiver_message {
-  static constexpr bool valid = false;
-};
-template <class T>
-struct receiver_message<receiver<T>> {
-  static constexpr bool valid = true;
-  using type = T;
-};
-template <class Handle>
-struct sender_message {
-  static constexpr bool valid = false;
-};
-template <class T>
-struct sender_message<sender<T>> {
-  static constexpr bool valid = true;
-  using type = T;
-};
-
 template <class... Results>
 struct common_result {
   static constexpr bool valid = false;
@@ -168,7 +149,7 @@ inline constexpr bool refers_to_an_rvalue_message<send_case<T, Target, Message, 
 /// select with the caller's message unchanged.
 template <class T, class Target, class Message, class Handler>
 send_result<T> send_chosen(operation& op, send_case<T, Target, Message, Handler>& each) {
-  const auto& target = static_cast<const sender<T>&>(each.target);
+  const sender<T>& target = rill_handle(static_cast<const std::remove_cvref_t<Target>&>(each.target));
   if constexpr (std::is_same_v<Message, T>) {
     return complete_send(op, target, std::move(*each.message));
   } else {
@@ -214,10 +195,11 @@ decltype(auto) run_statement(Cases&&... cases) {
         operation& op = operations[next];
         pointers[next] = &op;
         if constexpr (requires { each.source; }) {
-          bind_receive(op, static_cast<const std::remove_cvref_t<decltype(each.source)>&>(each.source), each.result,
-                       "select");
+          bind_receive(op, rill_handle(static_cast<const std::remove_cvref_t<decltype(each.source)>&>(each.source)),
+                       each.result, "select");
         } else {
-          bind_send(op, static_cast<const std::remove_cvref_t<decltype(each.target)>&>(each.target), "select");
+          bind_send(op, rill_handle(static_cast<const std::remove_cvref_t<decltype(each.target)>&>(each.target)),
+                    "select");
         }
         ++next;
       } else if constexpr (traits::is_default) {
@@ -271,8 +253,9 @@ decltype(auto) run_statement(Cases&&... cases) {
 template <class Source, class Handler>
 auto on_recv(Source&& source, Handler handler) {
   using handle = std::remove_cvref_t<Source>;
-  static_assert(detail::receiver_message<handle>::valid, "rill::on_recv: the first argument must be a rill::receiver<T>");
-  using T = typename detail::receiver_message<handle>::type;
+  static_assert(detail::select_handle<handle>::is_receiver,
+                "rill::on_recv: the first argument must be a rill::receiver<T> (or a rill::mpsc::receiver<T>)");
+  using T = typename detail::select_handle<handle>::message;
   static_assert(std::is_invocable_v<Handler&, recv_result<T>>,
                 "rill::on_recv: the handler must be callable with rill::recv_result<T> (the message, or why there is "
                 "none)");
@@ -290,8 +273,9 @@ auto on_recv(Source&& source, Handler handler) {
 template <class Target, class Message, class Handler>
 auto on_send(Target&& target, Message&& message, Handler handler) {
   using handle = std::remove_cvref_t<Target>;
-  static_assert(detail::sender_message<handle>::valid, "rill::on_send: the first argument must be a rill::sender<T>");
-  using T = typename detail::sender_message<handle>::type;
+  static_assert(detail::select_handle<handle>::is_sender,
+                "rill::on_send: the first argument must be a rill::sender<T> (or a rill::mpsc::sender<T>)");
+  using T = typename detail::select_handle<handle>::message;
   static_assert(std::is_constructible_v<T, Message&&>,
                 "rill::on_send: the message must be convertible to the sender's message type T");
   static_assert(std::is_invocable_v<Handler&, send_result<T>>,

@@ -105,6 +105,21 @@ class selected_operation {
     requires std::is_copy_constructible_v<T>
   send_result<T> send(const sender<T>& target, const std::type_identity_t<T>& message);
 
+  /// The same with the Rust-shaped handles of rill/mpsc.hpp.
+  template <class T>
+  recv_result<T> recv(const mpsc::receiver<T>& source) {
+    return recv(detail::rill_handle(source));
+  }
+  template <class T>
+  send_result<T> send(const mpsc::sender<T>& target, std::type_identity_t<T>&& message) {
+    return send(detail::rill_handle(target), std::move(message));
+  }
+  template <class T>
+    requires std::is_copy_constructible_v<T>
+  send_result<T> send(const mpsc::sender<T>& target, const std::type_identity_t<T>& message) {
+    return send(detail::rill_handle(target), message);
+  }
+
   /// Abandons the operation now (R34); afterwards it can no longer be completed.
   void abandon() noexcept;
 
@@ -187,6 +202,17 @@ class selector {
     return add<entry>([&](entry& added) { detail::bind_send(added.op, target, "selector::send"); });
   }
 
+  /// The same for the Rust-shaped handles of rill/mpsc.hpp: the selector refers to the rill handle
+  /// inside, so the mpsc handle must outlive the selector's use of it.
+  template <class T>
+  std::size_t recv(const mpsc::receiver<T>& source) {
+    return recv(detail::rill_handle(source));
+  }
+  template <class T>
+  std::size_t send(const mpsc::sender<T>& target) {
+    return send(detail::rill_handle(target));
+  }
+
   // A temporary handle dies at the end of the statement that adds it, and the selector refers to it:
   template <class T>
   std::size_t recv(receiver<T>&&) = delete;  // rill::selector: a temporary handle would dangle; add a named one
@@ -196,6 +222,14 @@ class selector {
   std::size_t send(sender<T>&&) = delete;  // rill::selector: a temporary handle would dangle; add a named one
   template <class T>
   std::size_t send(const sender<T>&&) = delete;  // rill::selector: a temporary handle would dangle; add a named one
+  template <class T>
+  std::size_t recv(mpsc::receiver<T>&&) = delete;  // rill::selector: a temporary handle would dangle; add a named one
+  template <class T>
+  std::size_t recv(const mpsc::receiver<T>&&) = delete;  // rill::selector: a temporary handle would dangle; add a named one
+  template <class T>
+  std::size_t send(mpsc::sender<T>&&) = delete;  // rill::selector: a temporary handle would dangle; add a named one
+  template <class T>
+  std::size_t send(const mpsc::sender<T>&&) = delete;  // rill::selector: a temporary handle would dangle; add a named one
 
   /// Removes operation `index` from later selections (for example a disconnected channel that
   /// would otherwise keep being selected). Indices of the others do not change.

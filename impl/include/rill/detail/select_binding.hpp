@@ -15,7 +15,60 @@
 #include <string>
 #include <type_traits>
 
+namespace rill::mpsc {
+template <class T>
+class sender;
+template <class T>
+class receiver;
+namespace detail {
+template <class T>
+struct mpsc_access;
+}  // namespace detail
+}  // namespace rill::mpsc
+
 namespace rill::detail {
+
+/// The handles a selection accepts, and the rill handle behind each: rill's own, and the Rust-
+/// shaped handles of rill::mpsc (rill/mpsc.hpp), which wrap one. `get` returns a reference to the
+/// rill handle inside the one given; the selection refers to it, as it would to the handle itself.
+template <class Handle>
+struct select_handle {
+  static constexpr bool is_receiver = false, is_sender = false;
+};
+template <class T>
+struct select_handle<receiver<T>> {
+  static constexpr bool is_receiver = true, is_sender = false;
+  using message = T;
+  static const receiver<T>& get(const receiver<T>& handle) noexcept { return handle; }
+};
+template <class T>
+struct select_handle<sender<T>> {
+  static constexpr bool is_receiver = false, is_sender = true;
+  using message = T;
+  static const sender<T>& get(const sender<T>& handle) noexcept { return handle; }
+};
+template <class T>
+struct select_handle<mpsc::receiver<T>> {
+  static constexpr bool is_receiver = true, is_sender = false;
+  using message = T;
+  static const receiver<T>& get(const mpsc::receiver<T>& handle) noexcept {
+    return mpsc::detail::mpsc_access<T>::inner(handle);
+  }
+};
+template <class T>
+struct select_handle<mpsc::sender<T>> {
+  static constexpr bool is_receiver = false, is_sender = true;
+  using message = T;
+  static const sender<T>& get(const mpsc::sender<T>& handle) noexcept {
+    return mpsc::detail::mpsc_access<T>::inner(handle);
+  }
+};
+
+/// The rill handle behind `handle` (a rill or rill::mpsc receiver or sender).
+template <class Handle>
+decltype(auto) rill_handle(const Handle& handle) noexcept {
+  return select_handle<Handle>::get(handle);
+}
 
 template <class T>
 void bind_receive(operation& op, const receiver<T>& source, recv_result<T>& result, const char* caller) {
