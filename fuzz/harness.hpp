@@ -44,6 +44,7 @@
 
 #include <rill/rill.hpp>
 
+#include <algorithm>
 #include <array>
 #include <chrono>
 #include <cstdint>
@@ -197,6 +198,7 @@ class execution {
     std::size_t current_index = 0;
     bool may_block = false;  // the current operation may wait for another thread
     std::unique_ptr<held_selection> held;
+    bool completing_held = false;  // inside complete_selected: a held send's completion may block
     bool finished = false;
   };
 
@@ -241,6 +243,7 @@ class execution {
   int new_id(thread_state& me, std::uint8_t channel) {
     const int id = static_cast<int>(me.id) * sequence_space + me.next_sequence++;
     channel_of_[id] = channel;
+    ++made_for_[channel];
     return id;
   }
 
@@ -310,6 +313,19 @@ class execution {
   void check_timer_message(const rill::recv_result<rill::instant>& result, sim::time_point earliest, bool may_time_out,
                            const char* what);
   void rescue();
+  /// Operations that never wait for another thread (R4, R7, R30, R36): the try forms, queries,
+  /// a statement with a default, try_select and try_ready.
+  static bool never_blocks(const operation& op) {
+    switch (op.code) {
+      case op_code::try_send:
+      case op_code::try_recv:
+      case op_code::try_iterate:
+      case op_code::query: return true;
+      case op_code::select: return op.fallback == fallback_kind::on_default;
+      case op_code::selector: return op.mode == selector_mode::try_select || op.mode == selector_mode::try_ready;
+      default: return false;
+    }
+  }
   std::string describe_blocked() const;
 
   const program& program_;
@@ -336,6 +352,10 @@ class execution {
   std::array<bool, max_channels> foreign_close_{};
   std::array<bool, max_channels> disconnected_by_sender_{};
   std::array<bool, max_channels> ever_held_{};
+  // Per channel: messages made to be sent on it (sent or not), and messages received from it. A
+  // channel never buffers more than the first minus the second counted when a query starts.
+  std::array<int, max_channels> made_for_{};
+  std::array<int, max_channels> received_from_{};
   bool waits_for_itself_ = false;  // the run ended with threads blocked on their own held selection
 
   /// True if every thread still blocked holds a selected operation on the channel it blocks on.
@@ -611,6 +631,7 @@ inline void execution::received(thread_state& me, std::uint8_t channel, int id, 
   }
   history.emplace_back(sequence, started.step);
   ++received_[id];
+  ++received_from_[channel];
 }
 
 inline void execution::check_send(thread_state&, std::uint8_t channel, int id, const moment& started,
@@ -847,9 +868,14 @@ inline void execution::execute_query(thread_state& me, const operation& op) {
   const std::uint8_t channel = op.channel;
   const channel_spec& spec = program_.channels[channel];
   const moment started = now_moment();
+  // Every message the channel could buffer during the call: made for it by the end of the call,
+  // and not received before the call started (a selected send's slot and a hole carry a made
+  // message's id too).
+  const int received_before = received_from_[channel];
   const auto check = [&](const auto& handle) {
     if (!handle.valid()) return;
     const std::size_t size = handle.size();
+    const int at_most = made_for_[channel] - received_before;
     const bool empty = handle.empty();
     const bool full = handle.full();
     const std::optional<std::size_t> capacity = handle.capacity();
@@ -859,6 +885,12 @@ inline void execution::execute_query(thread_state& me, const operation& op) {
     event(me, "-> size " + std::to_string(size) + (empty ? " empty" : "") + (full ? " full" : "") +
                   (disconnected ? " disconnected" : "") + " senders " + std::to_string(senders) + " receivers " +
                   std::to_string(receivers));
+    // SPEC R26: size() is a value the channel had during the call. (Under weak memory a query may
+    // read an older state, from before receives that came earlier in the interleaving.)
+    if (!scheduler_->weak() && size > static_cast<std::size_t>(std::max(at_most, 0))) {
+      fail("R26: size() " + std::to_string(size) + " is more than the " + std::to_string(at_most) +
+           " messages ch" + std::to_string(channel) + " can hold (made for it and not received)");
+    }
     switch (spec.kind) {
       case flavor::array:
         if (capacity != spec.capacity) fail("R26: capacity() of a bounded channel is not its capacity");
@@ -944,6 +976,9 @@ struct context {
   std::array<rill::sender<message>, 2>* senders;      // per channel: me.senders
   std::array<rill::receiver<message>, 2>* receivers;  // per channel: me.receivers
   std::array<int, 3> ids{-1, -1, -1};
+  // The send cases' messages: the harness keeps them, so that it can check afterwards that a
+  // case that did not complete left its message as it was (R30).
+  std::array<std::optional<message>, 3> payloads{};
   std::array<sim::time_point, 3> timer_earliest{};
   sim::scheduler* scheduler;
   outcome* out;
@@ -989,7 +1024,8 @@ void build(context& cx, std::size_t next, Cases&&... cases) {
                        rill::on_recv(cx.receivers[each.channel][each.slot], recv_handler{cx.out, index}));
         case case_kind::send:
           return build(cx, next + 1, std::forward<Cases>(cases)...,
-                       rill::on_send(cx.senders[each.channel][each.slot], message(cx.ids[next]), send_handler{cx.out, index}));
+                       rill::on_send(cx.senders[each.channel][each.slot], std::move(*cx.payloads[next]),
+                                     send_handler{cx.out, index}));
         case case_kind::timer:
           return build(cx, next + 1, std::forward<Cases>(cases)..., rill::on_recv(make_timer(cx, next), timer_handler{cx.out, index}));
       }
@@ -1003,12 +1039,13 @@ void build(context& cx, std::size_t next, Cases&&... cases) {
 
 inline void execution::execute_select(thread_state& me, const operation& op) {
   select_support::outcome out;
-  select_support::context cx{&op, me.senders.data(), me.receivers.data(), {-1, -1, -1}, {}, scheduler_, &out};
+  select_support::context cx{&op, me.senders.data(), me.receivers.data(), {-1, -1, -1}, {}, {}, scheduler_, &out};
   bool any_empty = false;
   for (std::size_t k = 0; k < op.cases.size(); ++k) {
     const select_case& each = op.cases[k];
     if (each.kind == case_kind::send) {
       cx.ids[k] = new_id(me, each.channel);
+      cx.payloads[k].emplace(cx.ids[k]);
       any_empty = any_empty || !me.senders[each.channel][each.slot].valid();
     } else if (each.kind == case_kind::recv) {
       any_empty = any_empty || !me.receivers[each.channel][each.slot].valid();
@@ -1029,6 +1066,15 @@ inline void execution::execute_select(thread_state& me, const operation& op) {
   if (any_empty) return fail("R39: a select with an empty handle did not throw");
   // SPEC R30: exactly one handler runs.
   if (out.handlers_run != 1) return fail("R30: " + std::to_string(out.handlers_run) + " handlers of one select ran");
+  // SPEC R30: a send case's message is taken only if that case completes; when another case, the
+  // default or the timeout runs, it is left as it was.
+  for (std::size_t k = 0; k < op.cases.size(); ++k) {
+    if (op.cases[k].kind != case_kind::send || (!out.fallback && static_cast<int>(k) == out.chosen)) continue;
+    if (!cx.payloads[k].has_value() || cx.payloads[k]->id() != cx.ids[k]) {
+      return fail("R30: the message of send case " + std::to_string(k) + ", which did not run, was taken (" +
+                  message_name(cx.ids[k]) + ")");
+    }
+  }
   if (out.fallback) {
     event(me, op.fallback == fallback_kind::on_default ? "-> default" : "-> timeout");
     if (op.fallback == fallback_kind::on_timeout) check_timeout("R30", op.timeout, start);
@@ -1180,6 +1226,11 @@ inline void execution::finish_held(thread_state& me, bool complete) {
 }
 
 inline void execution::complete_selected(thread_state& me, held_selection& held, bool complete) {
+  me.completing_held = true;
+  struct done_completing {
+    thread_state& me;
+    ~done_completing() { me.completing_held = false; }
+  } done{me};
   const select_case& each = held.op->cases[held.case_number];
   rill::selected_operation& chosen = *held.chosen;
   if (!complete) {
@@ -1323,6 +1374,12 @@ inline void execution::rescue() {
     const auto& thread = scheduler_->thread_at(each->id);
     if (thread.status == sim::scheduler::state::blocked_on_mutex) {
       return fail("R19: a thread waits for a lock that nobody will release\n" + describe_blocked());
+    }
+    // SPEC R19, R38: an operation that does not block never waits for a partner, not even for a
+    // held selected operation (the completion of a held selection may block: it is not counted).
+    if (thread.status == sim::scheduler::state::parked && each->current != nullptr && !each->completing_held &&
+        never_blocks(*each->current)) {
+      return fail("R19: a thread is parked inside an operation that does not block\n" + describe_blocked());
     }
     if (holding) continue;  // a held selected operation may make others wait for it (R33)
     if (each->current == nullptr || !each->may_block) {
