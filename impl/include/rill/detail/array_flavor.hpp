@@ -140,15 +140,20 @@ inline constexpr sync::ordering unclaim_tail = sync::ordering_site("array.unclai
 //      one total order of (A3), (A3u), (A8) and (A12); a give-back is rare, off every fast path.
 //      The mutant survives (verify/mutation/stronger_than_needed.txt).
 inline constexpr sync::ordering unclaim_count = sync::ordering_site("array.unclaim_count", std::memory_order_seq_cst);  // (A3c)
-// (A4) seq_cst fence: orders the stamp load (A2) before the head load (A5) in the full check, so
-//      a sender that saw an occupied slot reads a head at least as new as that slot's receiver.
-//      Stronger than SPEC needs: R4/R14 are stated with happens-before, which (A2) already
-//      gives; the fence makes try_send agree with a user's seq_cst operations as well (the
-//      store-buffering shape), as crossbeam does, at the cost of one fence on the full path.
+// (A4) seq_cst fence: puts the full check into the single total order S of seq_cst operations
+//      and fences. The head load (A5) after it reads a head at least as new as every claim of
+//      head (A8, seq_cst) that precedes the fence in S: were it to read an older head, the fence
+//      would precede that claim in S ([atomics.order] p4, a fence that happens before a load
+//      coherence-ordered before a seq_cst store). Keeping (A5) after the stamp load needs no
+//      fence: (A2) is an acquire load. Stronger than SPEC needs: R4/R14 are stated with
+//      happens-before, which the stamps' release/acquire pairs already give; the fence makes
+//      try_send agree with a user's seq_cst operations as well (the store-buffering shape), as
+//      crossbeam does, at the cost of one fence on the full path.
 //      Relacy cannot check that shape (verify/relacy/seq_cst_fence_limitation.cpp), so the
 //      mutant survives by design (verify/mutation/stronger_than_needed.txt).
 inline constexpr sync::ordering full_fence = sync::ordering_site("array.full_fence", std::memory_order_seq_cst);  // (A4)
-// (A5) relaxed: ordered by the fence (A4); only compared with tail.
+// (A5) relaxed: only compared with tail to decide "full"; nothing is read through it. How old a
+//      head it may read is bounded by the fence (A4) before it.
 inline constexpr sync::ordering head_in_full_check = sync::ordering_site("array.head_in_full_check", std::memory_order_relaxed);  // (A5)
 // (A6) release: publishes the message written into the cell to the receiver's acquire (A8a).
 inline constexpr sync::ordering publish = sync::ordering_site("array.publish", std::memory_order_release);  // (A6)
@@ -159,7 +164,11 @@ inline constexpr sync::ordering slot_release = sync::ordering_site("array.slot_r
 inline constexpr sync::ordering slot_ready = sync::ordering_site("array.slot_ready", std::memory_order_acquire);  // (A8a)
 // (A8) seq_cst: claiming a message is the X of the waker pattern for blocked senders' re-check.
 inline constexpr sync::ordering claim_head = sync::ordering_site("array.claim_head", std::memory_order_seq_cst);  // (A8)
-// (A10) seq_cst fence: orders the stamp load (A8a) before the tail load (A9) in the empty check.
+// (A10) seq_cst fence: puts the empty check into S, as (A4) does the full check: the tail load
+//      (A9) after it reads a tail at least as new as every seq_cst change of tail (a claim (A3),
+//      a give-back (A3u), the disconnect (A11)) that precedes the fence in S. Keeping (A9) after
+//      the stamp load needs no fence: (A8a) is an acquire load. The fence does not make (A9) an
+//      acquire either (a fence lends acquire semantics only to loads sequenced before it).
 //      Stronger than SPEC needs, for the same reason as (A4): kept so try_recv agrees with a
 //      user's seq_cst operations; not checkable by Relacy.
 inline constexpr sync::ordering empty_fence = sync::ordering_site("array.empty_fence", std::memory_order_seq_cst);  // (A10)
@@ -252,7 +261,7 @@ class array_flavor {
 
   /// A claimed slot: which one, and the stamp to store when done with it.
   struct token {
-    slot* claimed = nullptr;  // nullptr after a successful claim means "disconnected"
+    slot* claimed = nullptr;  // set only by a claim that returns claim::claimed (disconnection is claim::disconnected)
     std::size_t stamp = 0;
   };
 

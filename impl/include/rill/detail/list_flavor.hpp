@@ -97,11 +97,13 @@ inline constexpr sync::ordering head_observe = sync::ordering_site("list.head_ob
 // (L8) acquire: the tail load in recv's empty/disconnected check. When it reads mark_bit it
 //      synchronises-with the disconnect (L13), so what preceded the last sender's release or
 //      close() happens-before "disconnected" (R16, KB7). The seq_cst fence before it (L8f)
-//      orders it after the head load for the empty decision.
+//      cannot do that for it: a fence lends acquire semantics only to loads sequenced before it.
 inline constexpr sync::ordering tail_in_empty_check = sync::ordering_site("list.tail_in_empty_check", std::memory_order_acquire);  // (L8)
-// (L8f) seq_cst fence: orders the head load before the tail load (L8) of the empty check, so a
-//      receiver that found its slot unwritten reads a tail at least as new as that slot's claim.
-//      Stronger than SPEC needs, for the reason given at array.empty_fence (A10).
+// (L8f) seq_cst fence: puts the empty check into the single total order S of seq_cst operations
+//      and fences: the tail load (L8) after it reads a tail at least as new as every seq_cst
+//      change of tail (a claim (L4), the disconnect (L13)) that precedes the fence in S
+//      ([atomics.order] p4). Keeping (L8) after the head load needs no fence: (L7) is an acquire
+//      load. Stronger than SPEC needs, for the reason given at array.empty_fence (A10).
 inline constexpr sync::ordering empty_fence = sync::ordering_site("list.empty_fence", std::memory_order_seq_cst);  // (L8f)
 // (L9) seq_cst: claiming a message. Stronger than needed: in the array flavor the claim is the
 //      X of the waker pattern for blocked senders, but list senders never block, so nothing
@@ -197,7 +199,7 @@ class list_flavor {
   };
 
   struct token {
-    block* claimed = nullptr;  // nullptr after a successful claim means "disconnected"
+    block* claimed = nullptr;  // set only by a claim that returns claim::claimed (disconnection is claim::disconnected)
     std::size_t offset = 0;
   };
 
