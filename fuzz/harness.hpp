@@ -49,6 +49,7 @@
 #include <chrono>
 #include <cstdint>
 #include <memory>
+#include <new>
 #include <optional>
 #include <ostream>
 #include <sstream>
@@ -131,6 +132,8 @@ struct run_options {
   memory_model memory = memory_model::from_input;
   /// Answers the scheduler instead of the input's schedule bytes (PCT), when set.
   sim::decision_source* decisions = nullptr;
+  /// Allocations by the program's threads may fail, by decision (sim::options::allocation_failures).
+  bool allocation_failures = false;
 };
 
 inline nanoseconds duration_of(span_class which) {
@@ -313,6 +316,18 @@ class execution {
   void check_timer_message(const rill::recv_result<rill::instant>& result, sim::time_point earliest, bool may_time_out,
                            const char* what);
   void rescue();
+  /// Operations that make a timer channel (and so allocate).
+  static bool makes_a_timer(const operation& op) {
+    switch (op.code) {
+      case op_code::timer_after:
+      case op_code::timer_at:
+      case op_code::timer_tick: return true;
+      case op_code::select:
+      case op_code::selector:
+        return std::any_of(op.cases.begin(), op.cases.end(), [](const select_case& each) { return each.kind == case_kind::timer; });
+      default: return false;
+    }
+  }
   /// Operations that never wait for another thread (R4, R7, R30, R36): the try forms, queries,
   /// a statement with a default, try_select and try_ready.
   static bool never_blocks(const operation& op) {
@@ -421,6 +436,7 @@ inline run_report execution::run() {
   settings.park_after = program_.park_after;
   settings.spurious_failures = program_.spurious_failures;
   settings.no_progress_limit = options_.no_progress_limit;
+  settings.allocation_failures = options_.allocation_failures;
   settings.weak_memory = options_.memory == memory_model::weak ||
                          (options_.memory == memory_model::from_input && program_.weak_memory);
   sim::scheduler scheduler(decisions_, settings);
@@ -538,6 +554,15 @@ inline void execution::thread_body(unsigned index) {
     event(me, describe(spec.ops[i]));
     try {
       execute(me, spec.ops[i]);
+    } catch (const std::bad_alloc&) {
+      // SPEC R24: making a timer allocates its channel, and a failure throws std::bad_alloc from
+      // the call that makes it (after, at, tick; a selection's timer case is made before the
+      // selection starts anything). Nothing else a program does may throw it.
+      if (!options_.allocation_failures || !makes_a_timer(spec.ops[i])) {
+        fail("R24: std::bad_alloc from " + describe(spec.ops[i]));
+      } else {
+        event(me, "-> std::bad_alloc (an allocation failed)");
+      }
     } catch (const std::exception& error) {
       fail(std::string("unexpected exception from ") + describe(spec.ops[i]) + ": " + error.what());
     }
@@ -667,7 +692,14 @@ inline void execution::check_send(thread_state&, std::uint8_t channel, int id, c
       if (code == op_code::send || code == op_code::try_send) return fail("R5: an untimed send reported timeout");
       return check_timeout("R5", timeout, start);
     case rill::send_errc::disconnected: return saw_disconnected(channel);
-    case rill::send_errc::out_of_memory: return fail("R24: out_of_memory, but no allocation fails in these runs");
+    case rill::send_errc::out_of_memory:
+      // SPEC R24: only a send on an unbounded channel allocates (a block), and only when an
+      // allocation can fail does it report out_of_memory; the message is handed back (checked above).
+      if (!options_.allocation_failures) return fail("R24: out_of_memory, but no allocation fails in this run");
+      if (program_.channels[channel].kind != flavor::list) {
+        return fail("R24: out_of_memory from a bounded or rendezvous channel, which allocate only when made");
+      }
+      return;
   }
 }
 
@@ -1096,8 +1128,10 @@ inline void execution::execute_select(thread_state& me, const operation& op) {
       const auto& result = *out.sent;
       event(me, "-> case " + std::to_string(out.chosen) + " " +
                     (result ? "sent " + message_name(cx.ids[out.chosen]) : std::string(rill::to_string(result.error().reason))));
-      // SPEC R32, R33: a selected send completes, or reports disconnected and hands its message back.
-      if (!result && result.error().reason != rill::send_errc::disconnected) {
+      // SPEC R32, R33: a selected send completes, or reports disconnected (or, unbounded,
+      // out_of_memory: R24, checked by check_send) and hands its message back.
+      if (!result && result.error().reason != rill::send_errc::disconnected &&
+          result.error().reason != rill::send_errc::out_of_memory) {
         return fail("R33: a selected send reported " + std::string(rill::to_string(result.error().reason)));
       }
       return check_send(me, chosen.channel, cx.ids[out.chosen], started, result, op_code::send, span_class::max, start);
@@ -1256,7 +1290,9 @@ inline void execution::complete_selected(thread_state& me, held_selection& held,
       rill::send_result<message> result = chosen.send(me.senders[each.channel][each.slot], message(held.reserved_id));
       event(me, "-> completed: " + (result ? "sent " + message_name(held.reserved_id)
                                             : std::string(rill::to_string(result.error().reason))));
-      if (!result && result.error().reason != rill::send_errc::disconnected) {
+      // SPEC R33: disconnected, or out_of_memory on an unbounded channel (R24, checked by check_send).
+      if (!result && result.error().reason != rill::send_errc::disconnected &&
+          result.error().reason != rill::send_errc::out_of_memory) {
         return fail("R33: a selected send reported " + std::string(rill::to_string(result.error().reason)));
       }
       return check_send(me, each.channel, held.reserved_id, held.started, result, op_code::send, span_class::max, start);

@@ -11,6 +11,8 @@
 // Options of both modes:
 //   --memory sc|weak|input    the memory model (default: the input's flag, bit 3 of its flags byte)
 //   --mutate SITE=ORDER       weakens one named ordering site, as relacy_scenarios --mutate does
+//   --allocation-failures     an allocation by a program's thread may fail, by decision (one value
+//                             byte per allocation; 1 answer in 8 fails it), as SPEC R24 allows
 // Options of a campaign:
 //   --policy uniform|pct      the schedule: the input's random bytes (uniform), or PCT
 //   --depth D                 PCT's bug depth (default 3)
@@ -45,7 +47,7 @@ using rill::fuzz::target;
 
 [[noreturn]] void usage() {
   std::cerr << "usage: replay [--target channel|select|timer|all] [--quiet] [--memory sc|weak|input]\n"
-               "              [--mutate SITE=ORDER] FILE|DIR...\n"
+               "              [--mutate SITE=ORDER] [--allocation-failures] FILE|DIR...\n"
                "       replay --campaign N [--seed S] [--target T] [--save DIR] [--memory M] [--mutate SITE=ORDER]\n"
                "              [--policy uniform|pct] [--depth D]\n";
   std::exit(2);
@@ -135,6 +137,8 @@ int main(int argc, char** argv) {
     } else if (argument == "--mutate" && has_value) {
       mutant = argv[++i];
       if (!parse_mutant(mutant)) usage();
+    } else if (argument == "--allocation-failures") {
+      common.allocation_failures = true;
     } else if (argument == "--policy" && has_value) {
       const std::string policy = argv[++i];
       if (policy != "uniform" && policy != "pct") usage();
@@ -216,6 +220,7 @@ int main(int argc, char** argv) {
       std::string replay = std::string(argv[0]) + " --target " + name;
       if (common.memory == rill::fuzz::memory_model::weak) replay += " --memory weak";
       if (common.memory == rill::fuzz::memory_model::sequential) replay += " --memory sc";
+      if (common.allocation_failures) replay += " --allocation-failures";
       if (!mutant.empty()) replay += " --mutate " + mutant;
       std::cout << "fuzz " << name << ": FAILED at execution " << run + 1 << " (seed " << seed + run
                 << "): " << report.reason << "\n"

@@ -69,6 +69,11 @@
 // livelock. A thread that parks while holding a sync::mutex is a bug in itself (nobody could
 // take that lock): the run stops with a violation.
 //
+// Allocation failure: with options::allocation_failures, every allocation a simulated thread
+// makes through the sync layer (a list block, a timer's shared state) may fail, by a value
+// decision, so that the library's documented outcome (SPEC R24) is checked on the paths that
+// reach it.
+//
 // Progress guarantees and model-checking scenarios do not apply here: this is a test backend.
 #pragma once
 
@@ -197,7 +202,12 @@ struct options {
   bool weak_memory = false;
   /// Stores kept per atomic location under weak memory (the oldest is forgotten first).
   std::size_t history_limit = 4;
+  /// An allocation by a simulated thread may fail: one value decision per allocation, and one
+  /// answer in allocation_failure_odds fails it (0, the answer of exhausted input, never does).
+  /// Allocations of the main context (the program's setup) never fail.
+  bool allocation_failures = false;
 };
+inline constexpr std::size_t allocation_failure_odds = 8;
 
 /// A vector clock. Entry t is thread t's epoch; epochs start at 1, so an access stamped with
 /// epoch 0 (the main context: setting up before any thread starts, tearing down after every
@@ -498,6 +508,12 @@ class scheduler {
   }
 
   std::size_t choose_value(std::size_t bound) { return bound <= 1 ? 0 : decisions_.choose_value(bound) % bound; }
+
+  /// Whether the current thread's allocation fails (options::allocation_failures): a decision.
+  bool allocation_fails() {
+    if (!options_.allocation_failures || !in_thread()) return false;
+    return choose_value(allocation_failure_odds) == allocation_failure_odds - 1;
+  }
 
   // ---- weak memory (options::weak_memory; the design note) ----
 
@@ -1200,14 +1216,18 @@ struct backoff_limits {
 using allocation_filter = bool (*)(std::size_t bytes) noexcept;
 inline allocation_filter allocation_hook = nullptr;
 
+/// An allocation fails when the hook says so, or (options::allocation_failures) by decision; the
+/// trace then shows `allocate = 0`.
 inline void* allocate_bytes(std::size_t bytes, std::size_t alignment, site where = site::current()) {
   sim::point();
   void* memory = nullptr;
-  if (allocation_hook == nullptr || allocation_hook(bytes)) {
+  sim::scheduler* current = sim::running();
+  const bool refused = current != nullptr && current->allocation_fails();
+  if (!refused && (allocation_hook == nullptr || allocation_hook(bytes))) {
     memory = ::operator new(bytes, std::align_val_t{alignment}, std::nothrow);
     if (memory != nullptr) ++sim::live_allocations();
   }
-  sim::record(sim::step_kind::allocate, where, bytes, true);
+  sim::record(sim::step_kind::allocate, where, memory != nullptr ? bytes : 0, true);
   return memory;
 }
 inline void deallocate_bytes(void* pointer, std::size_t bytes, std::size_t alignment, site where = site::current()) {
