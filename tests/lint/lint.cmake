@@ -20,3 +20,16 @@ if(enabled)
   add_test(NAME spec_rules_are_cited_and_defined COMMAND ${Python3_EXECUTABLE} ${PROJECT_SOURCE_DIR}/spec/coverage.py --check)
   set_tests_properties(spec_rules_are_cited_and_defined PROPERTIES LABELS lint)
 endif()
+
+# docs/memory-ordering.md names every ordering site of the headers, its index of sites equals the
+# table of docs/orderings.md, each edge label means one site across the repository, and no trace
+# cites a source line that changed since it was generated. No build needed: it compares with the
+# stored traces (regenerating them from Relacy runs is scripts/ordering_guide.py --update). The
+# self-test plants a fault of each kind in a copy of the guide and requires the check to catch it.
+rill_label_enabled(lint enabled)
+if(enabled)
+  find_package(Python3 REQUIRED COMPONENTS Interpreter)
+  add_test(NAME ordering_guide_is_current
+           COMMAND ${Python3_EXECUTABLE} ${PROJECT_SOURCE_DIR}/scripts/ordering_guide.py --check --self-test)
+  set_tests_properties(ordering_guide_is_current PROPERTIES LABELS lint)
+endif()
