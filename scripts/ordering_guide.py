@@ -11,13 +11,16 @@ A trace in the guide is a block
     ```
     <!-- /trace sources: 0123456789ab -->
 
-whose body is what the command printed, cut to the steps that matter (the last steps before the
-failure that run in rill's headers or the scenario, each with its thread, what it did, file(line),
-and the ordering site that line uses: name and edge label, "weakened" for the mutated one), and
-whose closing marker carries a digest of the source lines the steps cite.
+whose body is what the command printed, cut to the steps that matter: the last 8 steps before the
+failure (`<!-- trace 10 steps: ... -->` keeps 10) that run in rill's headers or the scenario and
+use an ordering site or are plain accesses, allocations or frees (for a deadlock, only those with
+a site), each with its thread, what it did, file(line) and the ordering site that line uses (name
+and edge label, "weakened" for the mutated one); above a "..." line, up to three earlier steps
+that use the weakened site or read a stale value. The closing marker carries a digest of the
+source lines the steps cite.
 
-    python3 scripts/ordering_guide.py --check
-        Fast (no build, a fraction of a second), for ctest -L lint. Changes nothing; fails if
+    python3 scripts/ordering_guide.py --check [--self-test]
+        Fast (no build, about a second), for ctest -L lint. Changes nothing; fails if
           - an ordering site of impl/include/rill/detail is not named in the guide's text;
           - the guide's site index (between <!-- sites:begin --> and <!-- sites:end -->) differs
             from the sites of docs/orderings.md's table: a site of the ledger missing from the
@@ -30,10 +33,14 @@ whose closing marker carries a digest of the source lines the steps cite.
             nowhere; or the guide pairs a site's name with another site's label;
           - a trace is stale: a step cites a line that no longer uses the ordering site the trace
             names, or the text of a cited line changed since the trace was made (the digest).
-    python3 scripts/ordering_guide.py --update --binaries build/dev/verify/relacy
+        --self-test also plants one fault of each kind in a copy of the guide and fails unless
+        the check catches every one (so the lint test cannot pass vacuously).
+    python3 scripts/ordering_guide.py --update --binaries build/dev/verify/relacy [--source DIR]
         Re-runs every trace block's command (the program is looked up in --binaries) and
         rewrites the blocks and their digests. Needs the Relacy programs (relacy_scenarios,
-        relacy_smoke, relacy_seq_cst_fence_limitation); takes as long as the runs do.
+        relacy_smoke, relacy_seq_cst_fence_limitation) built from the sources the guide
+        describes (--source: the tree they were built from, if not this one); takes as long as
+        the runs do (seconds).
     python3 scripts/ordering_guide.py --check --binaries build/dev/verify/relacy
         The fast check, and also re-runs every command and fails if a trace is not what it
         prints today.
