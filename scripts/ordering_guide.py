@@ -456,6 +456,7 @@ def main(argv: list[str]) -> int:
     problems += more
     if arguments.self_test:
         problems += self_test(guide, known)
+    problems = list(dict.fromkeys(problems))  # a line cited twice in one trace is one problem
     for problem in problems:
         print(f"error: {problem}", file=sys.stderr)
     print(f"ordering guide: {len(known)} sites, {labels} edge labels, {traces} traces"
