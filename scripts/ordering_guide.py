@@ -39,8 +39,8 @@ source lines the steps cite.
         Re-runs every trace block's command (the program is looked up in --binaries) and
         rewrites the blocks and their digests. Needs the Relacy programs (relacy_scenarios,
         relacy_smoke, relacy_seq_cst_fence_limitation) built from the sources the guide
-        describes (--source: the tree they were built from, if not this one); takes as long as
-        the runs do (seconds).
+        describes (--source: a tree with the same sources, if this one has uncommitted changes);
+        takes as long as the runs do (seconds).
     python3 scripts/ordering_guide.py --check --binaries build/dev/verify/relacy
         The fast check, and also re-runs every command and fails if a trace is not what it
         prints today.
@@ -204,7 +204,8 @@ def render(command: str, keep: int, binaries: Path, source: Path,
         failure = FAILURE.search(raw)
         match = STEP.match(raw)
         if match:
-            file = match.group(4).replace(str(source.resolve()) + "/", "")
+            # Relative to the tree the programs were built from, wherever that was.
+            file = re.sub(r"^.*?/(?=(impl/include/rill|verify/relacy)/)", "", match.group(4))
             if file.startswith(("impl/include/rill", "verify/relacy")) and "/sync/" not in file:
                 what = re.sub(r"<0x[0-9a-f]+> ", "", match.group(3))
                 what = re.sub(r", \(prev value=[^)]*\)", "", what)
@@ -415,8 +416,8 @@ def main(argv: list[str]) -> int:
     parser.add_argument("--check", action="store_true", help="change nothing; report what is out of date")
     parser.add_argument("--self-test", action="store_true", help="with --check: also plant a fault of each kind in a "
                         "copy of the guide and fail unless the check catches it")
-    parser.add_argument("--source", type=Path, help="the source tree the Relacy programs were built from (default: "
-                        "this repository); its lines are what the traces cite")
+    parser.add_argument("--source", type=Path, help="a source tree with the sources the Relacy programs were built "
+                        "from (default: this repository); its lines are what the traces cite")
     arguments = parser.parse_args(argv)
     if not arguments.update and not arguments.check:
         parser.error("say --check or --update")
