@@ -373,22 +373,54 @@ class execution {
   std::array<int, max_channels> received_from_{};
   bool waits_for_itself_ = false;  // the run ended with threads blocked on their own held selection
 
-  /// True if every thread still blocked holds a selected operation on the channel it blocks on.
+  /// The channels of the operation a thread is blocked in (its channel, or its selection's).
+  static std::array<bool, max_channels> channels_of(const operation& op) {
+    std::array<bool, max_channels> on{};
+    if (op.code == op_code::select || op.code == op_code::selector) {
+      for (const auto& each : op.cases) {
+        if (each.kind != case_kind::timer) on[each.channel] = true;
+      }
+    } else {
+      on[op.channel] = true;
+    }
+    return on;
+  }
+  /// The channels of a thread's held selection.
+  static std::array<bool, max_channels> held_channels(const thread_state& thread) {
+    std::array<bool, max_channels> on{};
+    if (thread.held == nullptr || thread.held->op == nullptr) return on;
+    for (const auto& each : thread.held->op->cases) {
+      if (each.kind != case_kind::timer) on[each.channel] = true;
+    }
+    return on;
+  }
+  /// True if the threads still blocked wait, directly or not, only for held selections whose
+  /// holders wait for themselves: every holder is blocked on a channel of its own held selection
+  /// (SPEC R33: it may wait for itself), and every other blocked thread is blocked on a channel
+  /// one of those holders holds (R33: the receives behind a held slot, or paired with a held
+  /// rendezvous send, wait for its completion, closed or not).
   bool only_self_waits_remain() const {
+    std::array<bool, max_channels> stuck_held{};
+    for (const auto& each : threads_) {
+      if (each->finished || each->current == nullptr || each->held == nullptr) continue;
+      const auto held = held_channels(*each);
+      const auto blocked = channels_of(*each->current);
+      bool on_own = false;
+      for (int c = 0; c < max_channels; ++c) on_own = on_own || (held[c] && blocked[c]);
+      if (!on_own) continue;
+      for (int c = 0; c < max_channels; ++c) stuck_held[c] = stuck_held[c] || held[c];
+    }
+    bool any = false;
     for (const auto& each : threads_) {
       if (each->finished) continue;
-      if (each->held == nullptr || each->held->op == nullptr || each->current == nullptr) return false;
-      bool same_channel = false;
-      for (const auto& held_case : each->held->op->cases) {
-        if (held_case.kind != case_kind::send && held_case.kind != case_kind::recv) continue;
-        same_channel = same_channel || held_case.channel == each->current->channel;
-        for (const auto& blocked_case : each->current->cases) {
-          same_channel = same_channel || held_case.channel == blocked_case.channel;
-        }
-      }
-      if (!same_channel) return false;
+      if (each->current == nullptr) return false;
+      const auto blocked = channels_of(*each->current);
+      bool behind = false;
+      for (int c = 0; c < max_channels; ++c) behind = behind || (stuck_held[c] && blocked[c]);
+      if (!behind) return false;
+      any = true;
     }
-    return true;
+    return any;
   }
   std::array<bool, max_channels> maybe_hole_{};
   bool failed_ = false;
@@ -471,11 +503,14 @@ inline run_report execution::run() {
     if (rescued_) {
       // SPEC R33: a thread that holds a selected send and then receives from that channel (or
       // waits on any operation of it) may wait for itself, closed or not: the held slot's
-      // completion may still deliver a message (R7). That blocks for ever legitimately; the run
-      // ends there, its threads never resumed and their messages left alone.
+      // completion may still deliver a message (R7), and so may the other receives behind that
+      // slot. That blocks for ever legitimately; the run ends there, its threads never resumed
+      // and their messages left alone.
       if (only_self_waits_remain()) {
         waits_for_itself_ = true;
-        if (options_.trace != nullptr) *options_.trace << "every blocked thread waits for its own held selection (R33)\n";
+        if (options_.trace != nullptr) {
+          *options_.trace << "every blocked thread waits for a held selection whose holder waits for itself (R33)\n";
+        }
         break;
       }
       // SPEC R12: close() wakes every blocked sender and receiver.
