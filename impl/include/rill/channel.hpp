@@ -61,6 +61,12 @@ class receiver;
 
 namespace detail {
 
+// The awaitables of async_send and async_recv, defined in rill/async.hpp.
+template <class T>
+class send_awaitable;
+template <class T>
+class recv_awaitable;
+
 template <class T>
 consteval bool check_message_type() {
   static_assert(std::is_object_v<T> && !std::is_const_v<T> && !std::is_volatile_v<T> && !std::is_array_v<T>,
@@ -203,6 +209,16 @@ class sender {
     });
   }
 
+  /// `co_await tx.async_send(msg)`: send() for a coroutine, which is suspended instead of its
+  /// thread and resumed through its executor (R45-R49; include rill/async.hpp).
+  /// The coroutine's executor is its promise's executor(), or `executor`.
+  /// (Without rill/async.hpp the awaitable is an incomplete type: a compile error.)
+  detail::send_awaitable<T> async_send(T message) const { return detail::send_awaitable<T>(*this, std::move(message)); }
+  template <class Executor>
+  detail::send_awaitable<T> async_send(T message, Executor& executor) const {
+    return detail::send_awaitable<T>(*this, std::move(message), executor);
+  }
+
   /// Closes the channel for everyone (R12): sends fail from now on; receivers drain what is
   /// buffered, then see disconnected. Destroys nothing. Idempotent.
   void close() const {
@@ -299,6 +315,15 @@ class receiver {
     return detail::dispatch<T>(ref_, "recv_until", [&](auto& state) {
       return state.channel().recv(detail::sync::deadline_at(deadline));
     });
+  }
+
+  /// `co_await rx.async_recv()`: recv() for a coroutine, which is suspended instead of its
+  /// thread and resumed through its executor (R45-R49; include rill/async.hpp).
+  /// The coroutine's executor is its promise's executor(), or `executor`.
+  detail::recv_awaitable<T> async_recv() const { return detail::recv_awaitable<T>(*this); }
+  template <class Executor>
+  detail::recv_awaitable<T> async_recv(Executor& executor) const {
+    return detail::recv_awaitable<T>(*this, executor);
   }
 
   /// Closes the channel for everyone (R12).

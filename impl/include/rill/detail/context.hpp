@@ -39,6 +39,20 @@
 //
 // Progress: try_select is wait-free; wait_until blocks (spinning briefly, then parking) until
 // selected or the deadline passes.
+//
+// Task contexts (rill/async.hpp)
+// ------------------------------
+// A coroutine that awaits a channel operation does not park a thread: its context carries a
+// *wake action* instead, and unpark() runs that action (which posts the coroutine's continuation
+// to its executor) instead of unparking a parker. Such a context
+//   * starts in `sleeping`: its owner never spins, so every selector must deliver the one
+//     unpark, and a rendezvous partner finishes its hand-off before it does (handoff_packet.hpp:
+//     a selection that finds `sleeping` marks the packet (Z6), and the finish posts);
+//   * has its own identity instead of the thread's (its address: two coroutines on one thread
+//     are two parties of a rendezvous, R35 is about one *waiter* pairing with itself);
+//   * is never waited on with wait_until or park_until: the owner only reads selected().
+// The wake action is the last access of the unparking party to the context; what it posts runs
+// later, on the executor, and may destroy the frame that holds the context.
 #pragma once
 
 #include "rill/detail/sync/sync.hpp"
@@ -96,6 +110,15 @@ class context {
   enum class claim : unsigned char { lost, owner_awake, owner_asleep };
 
   context() : selected_(selection_waiting), thread_(sync::thread_identity()) {}
+
+  /// What unpark() does for a task context: `run(argument)`, once.
+  struct wake_action {
+    void (*run)(void* argument) = nullptr;
+    void* argument = nullptr;
+  };
+  /// A task context (see above): announced `sleeping` from the start, woken by `action`.
+  explicit context(wake_action action)
+      : selected_(selection_sleeping), thread_(reinterpret_cast<std::uintptr_t>(this)), wake_(action) {}
   context(const context&) = delete;
   context& operator=(const context&) = delete;
 
@@ -157,8 +180,15 @@ class context {
     }
   }
 
-  /// Notifiers that select under their waker's lock unpark at once.
-  void unpark() { parker_.unpark(); }
+  /// Notifiers that select under their waker's lock unpark at once. A task context runs its
+  /// wake action instead (reading it first: the action may end the context's life).
+  void unpark() {
+    if (const wake_action action = wake_; action.run != nullptr) {
+      action.run(action.argument);
+      return;
+    }
+    parker_.unpark();
+  }
 
   /// The owner's side of a rendezvous hand-off (handoff_packet.hpp): parks until the one unpark
   /// this context will receive, or until `deadline`; true once it has come.
@@ -186,6 +216,7 @@ class context {
   sync::atomic<selection> selected_;
   sync::parker parker_;
   std::uintptr_t thread_;
+  wake_action wake_{};                      // set at construction; read by the one unparker
   sync::deadline deadline_ = std::nullopt;  // the owner's only
   bool slept_ = false;                      // the owner's only
   bool unparked_ = false;                   // the owner's only

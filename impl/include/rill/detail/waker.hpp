@@ -49,6 +49,8 @@
 
 namespace rill::detail {
 
+class sync_waker;
+
 struct waiter {
   waiter() noexcept = default;
   explicit waiter(context& owner_context, handoff_packet* handoff = nullptr) noexcept
@@ -61,6 +63,9 @@ struct waiter {
 
   context* owner = nullptr;
   handoff_packet* packet = nullptr;
+  /// The sync_waker this waiter was last registered with (nullptr for a plain waker): a
+  /// coroutine destroyed after a notifier chose it passes the notification on (rill/async.hpp).
+  sync_waker* home = nullptr;
   waiter* previous = nullptr;
   waiter* next = nullptr;
   bool linked = false;
@@ -202,6 +207,7 @@ class sync_waker {
  public:
   void register_waiter(waiter& entry) {
     std::lock_guard lock(mutex_);
+    entry.home = this;
     inner_.register_waiter(entry);
     is_empty_.store(false, waker_order::announce);
   }
