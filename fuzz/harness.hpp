@@ -480,6 +480,16 @@ inline run_report execution::run() {
     *options_.trace << "memory: " << (settings.weak_memory ? "weak" : "sequentially consistent") << "\n";
     scheduler.observer = [this](const sim::step& taken) { print_step(taken); };
   }
+  // SPEC R4, R7, R19, R30, R36: an operation that never waits for another thread never parks (a
+  // held selection's completion excepted, which may be a blocking send).
+  scheduler.on_park = [this] {
+    if (scheduler_->current() >= threads_.size()) return;  // the rescue
+    const thread_state& me = *threads_[scheduler_->current()];
+    if (me.current != nullptr && !me.completing_held && never_blocks(*me.current)) {
+      fail("R19: T" + std::to_string(me.id) + " parks inside an operation that does not block (" + describe(*me.current) +
+           ")");
+    }
+  };
   const long long allocations_before = sim::live_allocations();
 
   setup();

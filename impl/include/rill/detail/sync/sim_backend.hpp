@@ -422,6 +422,9 @@ class scheduler {
 
   /// Called with every step after it took effect, when set (the replay's trace).
   std::function<void(const step&)> observer;
+  /// Called in the current thread when it is about to park (the harness's check that operations
+  /// which never wait do not park); it may stop the run.
+  std::function<void()> on_park;
 
   // ---- used by the backend's primitives ----
 
@@ -488,6 +491,7 @@ class scheduler {
       violation(std::string("a thread parks while holding a sync::mutex (nobody can take it while it sleeps) at ") +
                 where.file_name() + ":" + std::to_string(where.line()));
     }
+    if (on_park) on_park();
     self.status = state::parked;
     self.waits_on = object;
     self.timed = deadline != nullptr;
