@@ -3,3 +3,4 @@ rill_gtest(rill_select_test LABEL unit SOURCES ${CMAKE_CURRENT_LIST_DIR}/select_
 rill_gtest(rill_porting_test LABEL unit SOURCES ${CMAKE_CURRENT_LIST_DIR}/porting_test.cpp)
 rill_gtest(rill_held_slot_test LABEL unit SOURCES ${CMAKE_CURRENT_LIST_DIR}/held_slot_test.cpp)
 rill_gtest(rill_rendezvous_test LABEL unit SOURCES ${CMAKE_CURRENT_LIST_DIR}/rendezvous_test.cpp)
+rill_gtest(rill_select_forms_test LABEL unit SOURCES ${CMAKE_CURRENT_LIST_DIR}/select_forms_test.cpp)

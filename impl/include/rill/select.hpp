@@ -12,19 +12,36 @@
 // (a failed send hands the message back). A disconnected channel's case is ready (R32). With
 // on_default, select does not block: the default runs when no case is ready. With on_timeout or
 // on_deadline, it runs when the deadline passes first: on_timeout(d) counts d from the start of
-// the statement (a case kept and reused in a loop gives every round d), on_deadline(t) is absolute. With neither, select blocks, and a
-// select with no cases at all blocks forever (Go's `select {}`), unless given a timeout.
+// the statement (a case kept and reused in a loop gives every round d), on_deadline(t) is
+// absolute. With neither, select blocks, and a select with no cases at all blocks forever (Go's
+// `select {}`), unless given a timeout.
 //
 // The value of the expression is the handler's result (all handlers must return the same type,
 // or void). The cases live in the caller's frame: a select of any number of cases allocates
 // nothing on the heap. A malformed case is a compile error that says what is wrong.
 //
+// Control flow in the caller: rill::select_which runs the same statement and returns which case
+// fired and its result, so the caller can break, continue or return (Go's select arms, crossbeam's
+// select! arms). Cases need no handler there; handlers may return different types:
+//
+//     auto fired = rill::select_which(rill::on_recv(jobs), rill::on_recv(quit), rill::on_timeout(1s));
+//     switch (fired.index()) {
+//       case 0: run(fired.get<0>().value()); break;   // get<0>() is the recv_result<Job>
+//       case 1: return;                                // leaves the enclosing function
+//       case 2: continue;                              // the timeout: the next round of a loop
+//     }
+//
 // A case refers to what it is given by reference: a handle given as an lvalue (a temporary handle,
 // such as rill::after(1s), is kept in the case) and a send's message, which is moved (an rvalue)
 // or copied (an lvalue) only if that send is the case that completes; a send case that does not
-// run leaves the caller's message as it was. So make the cases in the call of rill::select.
+// run leaves the caller's message as it was. So make the cases in the call of rill::select. A
+// send's message can also be made lazily: on_send(tx, [&] { return make(); }, h) calls the
+// callable only if that send is the case that completes (crossbeam's `send(s, expr)`).
 //
-// To switch a case off without changing the statement, receive from rill::never<T>() (R42).
+// To switch a case off by a condition, wrap it: rill::when(condition, case) is never ready while
+// the condition is false (Go's nil channel in a select case); its handle may then be empty. A
+// statement whose cases are all switched off and that has no default or timeout left would
+// block forever: it throws std::logic_error instead, before anything is started (R30).
 #pragma once
 
 #include "rill/channel.hpp"
@@ -39,16 +56,73 @@
 #include <functional>
 #include <memory>
 #include <optional>
+#include <span>
+#include <stdexcept>
 #include <tuple>
 #include <type_traits>
 #include <utility>
+#include <variant>
 
 namespace rill {
+
+/// What rill::select_which returns: which case fired (its position among the arguments,
+/// from 0) and that case's result: the handler's value, or, for a case made without a handler,
+/// the recv_result<T> or send_result<T> of the operation (std::monostate for a default or
+/// timeout case, and for a handler that returns void).
+template <class... Results>
+class select_result {
+ public:
+  using variant_type = std::variant<Results...>;
+
+  /// The position of the case that fired among the statement's arguments (0 for the first).
+  [[nodiscard]] std::size_t index() const noexcept { return value_.index(); }
+
+  /// True if the case at position I fired.
+  template <std::size_t I>
+  [[nodiscard]] bool is() const noexcept {
+    return value_.index() == I;
+  }
+
+  /// The result of the case at position I; throws std::bad_variant_access if another case fired.
+  template <std::size_t I>
+  [[nodiscard]] auto& get() & {
+    return std::get<I>(value_);
+  }
+  template <std::size_t I>
+  [[nodiscard]] const auto& get() const& {
+    return std::get<I>(value_);
+  }
+  template <std::size_t I>
+  [[nodiscard]] auto&& get() && {
+    return std::get<I>(std::move(value_));
+  }
+
+  /// The results as a std::variant, for std::visit.
+  [[nodiscard]] variant_type& as_variant() & noexcept { return value_; }
+  [[nodiscard]] const variant_type& as_variant() const& noexcept { return value_; }
+  [[nodiscard]] variant_type&& as_variant() && noexcept { return std::move(value_); }
+
+  template <std::size_t I, class... Arguments>
+  explicit select_result(std::in_place_index_t<I> position, Arguments&&... arguments)
+      : value_(position, std::forward<Arguments>(arguments)...) {}
+
+ private:
+  variant_type value_;
+};
 
 namespace detail {
 
 template <class Handle>
 using handle_storage = std::conditional_t<std::is_lvalue_reference_v<Handle>, Handle, std::remove_cvref_t<Handle>>;
+
+/// The handler of a case made without one: the operation's result is the case's result.
+struct no_handler {
+  template <class Result>
+  std::remove_cvref_t<Result> operator()(Result&& result) const {
+    return std::forward<Result>(result);
+  }
+  void operator()() const noexcept {}
+};
 
 template <class T, class Source, class Handler>
 struct recv_case {
@@ -63,6 +137,15 @@ template <class T, class Target, class Message, class Handler>
 struct send_case {
   handle_storage<Target> target;
   std::remove_reference_t<Message>* message;
+  Handler handler;
+};
+
+/// A send whose message is made by `make()` only when the case completes (crossbeam's lazy
+/// `send(s, expr)`). The case owns the callable.
+template <class T, class Target, class Make, class Handler>
+struct lazy_send_case {
+  handle_storage<Target> target;
+  Make make;
   Handler handler;
 };
 
@@ -90,18 +173,30 @@ struct timeout_case {
   Handler handler;
 };
 
+/// rill::when(enabled, case): `inner` takes part in the statement only if `enabled`.
+template <class Case>
+struct conditional_case {
+  bool enabled;
+  handle_storage<Case> inner;  // a reference to a kept case, or the case itself
+};
+
 template <class Case>
 struct case_traits {
   static constexpr bool is_case = false;
 };
 template <class T, class Source, class Handler>
 struct case_traits<recv_case<T, Source, Handler>> {
-  static constexpr bool is_case = true, is_channel = true, is_fallback = false;
+  static constexpr bool is_case = true, is_channel = true, is_fallback = false, is_receive = true;
   using result = std::invoke_result_t<Handler&, recv_result<T>>;
 };
 template <class T, class Target, class Message, class Handler>
 struct case_traits<send_case<T, Target, Message, Handler>> {
-  static constexpr bool is_case = true, is_channel = true, is_fallback = false;
+  static constexpr bool is_case = true, is_channel = true, is_fallback = false, is_receive = false;
+  using result = std::invoke_result_t<Handler&, send_result<T>>;
+};
+template <class T, class Target, class Make, class Handler>
+struct case_traits<lazy_send_case<T, Target, Make, Handler>> {
+  static constexpr bool is_case = true, is_channel = true, is_fallback = false, is_receive = false;
   using result = std::invoke_result_t<Handler&, send_result<T>>;
 };
 template <class Handler>
@@ -114,6 +209,32 @@ struct case_traits<timeout_case<Limit, Handler>> {
   static constexpr bool is_case = true, is_channel = false, is_fallback = true, is_default = false;
   using result = std::invoke_result_t<Handler&>;
 };
+template <class Case>
+struct case_traits<conditional_case<Case>> : case_traits<std::remove_cvref_t<Case>> {};
+
+template <class Case>
+inline constexpr bool is_conditional = false;
+template <class Case>
+inline constexpr bool is_conditional<conditional_case<Case>> = true;
+
+/// The case inside any number of rill::when wrappers.
+template <class Case>
+decltype(auto) leaf_case(Case& each) {
+  if constexpr (is_conditional<std::remove_cvref_t<Case>>) {
+    return leaf_case(each.inner);
+  } else {
+    return (each);
+  }
+}
+/// Whether every rill::when around the case is enabled.
+template <class Case>
+bool case_enabled(const Case& each) {
+  if constexpr (is_conditional<std::remove_cvref_t<Case>>) {
+    return each.enabled && case_enabled(each.inner);
+  } else {
+    return true;
+  }
+}
 
 template <class... Results>
 struct common_result {
@@ -134,6 +255,10 @@ struct common_result<> {
 template <class Case>
 using case_of = case_traits<std::remove_cvref_t<Case>>;
 
+/// A case's result as select_which holds it: void becomes std::monostate.
+template <class Result>
+using stored_result = std::conditional_t<std::is_void_v<Result>, std::monostate, std::remove_cvref_t<Result>>;
+
 /// A send case made from an rvalue message: it refers to an object that, if it was a temporary,
 /// lives only as long as the full-expression that made the case.
 template <class Case>
@@ -141,6 +266,23 @@ inline constexpr bool refers_to_an_rvalue_message = false;
 template <class T, class Target, class Message, class Handler>
 inline constexpr bool refers_to_an_rvalue_message<send_case<T, Target, Message, Handler>> =
     !std::is_lvalue_reference_v<Message>;
+template <class Case>
+inline constexpr bool refers_to_an_rvalue_message<conditional_case<Case>> =
+    refers_to_an_rvalue_message<std::remove_cvref_t<Case>>;
+
+/// Whether a case, passed as `CaseRef`, may refer to a temporary that is already gone: it was kept
+/// in a variable (passed as an lvalue, or held by reference in a rill::when) and refers to an
+/// rvalue message.
+template <class CaseRef>
+constexpr bool may_dangle() {
+  using Case = std::remove_cvref_t<CaseRef>;
+  if (std::is_lvalue_reference_v<CaseRef> && refers_to_an_rvalue_message<Case>) return true;
+  if constexpr (is_conditional<Case>) {
+    return may_dangle<decltype(std::declval<Case&>().inner)>();
+  } else {
+    return false;
+  }
+}
 
 /// Completes the selected send `op` of case `each` with the caller's message. An rvalue of T is
 /// moved straight into the channel (no copy of it is staged on the way, KB11). Anything else is
@@ -164,94 +306,182 @@ send_result<T> send_chosen(operation& op, send_case<T, Target, Message, Handler>
   }
 }
 
-template <select_order Mode, class... Cases>
+/// Completes the selected send `op` of a lazy case: calls `make()` now, once, and sends what it
+/// returns. If `make()` (or converting its result to T) throws, the send is abandoned (R34:
+/// nothing is sent, its slot or partner is released), no handler runs, and the exception leaves
+/// the statement.
+template <class T, class Target, class Make, class Handler>
+send_result<T> send_chosen(operation& op, lazy_send_case<T, Target, Make, Handler>& each) {
+  const sender<T>& target = rill_handle(static_cast<const std::remove_cvref_t<Target>&>(each.target));
+  std::optional<T> message;
+  try {
+    message.emplace(std::invoke(each.make));
+  } catch (...) {
+    op.table->abandon(op);
+    throw;
+  }
+  return complete_send(op, target, std::move(*message));
+}
+
+enum class statement_form : unsigned char { handlers, which };
+
+/// The position among `Cases` of every channel case (its index in the statement's operations),
+/// and of the one fallback case.
+template <class... Cases>
+struct case_positions {
+  static constexpr std::size_t count = sizeof...(Cases);
+  static constexpr std::array<bool, count> channel{case_of<Cases>::is_channel...};
+  static constexpr std::array<bool, count> fallback{case_of<Cases>::is_fallback...};
+  static constexpr std::size_t channel_cases = (std::size_t{0} + ... + (case_of<Cases>::is_channel ? 1 : 0));
+  static constexpr std::size_t fallbacks = (std::size_t{0} + ... + (case_of<Cases>::is_fallback ? 1 : 0));
+
+  /// operation_of[i]: the index of case i's operation (channel cases only).
+  static constexpr std::array<std::size_t, count> operation_of = [] {
+    std::array<std::size_t, count> positions{};
+    std::size_t next = 0;
+    for (std::size_t i = 0; i < count; ++i) positions[i] = channel[i] ? next++ : count;
+    return positions;
+  }();
+  /// case_of_operation[k]: the position of the case whose operation is k.
+  static constexpr std::array<std::size_t, channel_cases> case_of_operation = [] {
+    std::array<std::size_t, channel_cases> positions{};
+    for (std::size_t i = 0; i < count; ++i) {
+      if (channel[i]) positions[operation_of[i]] = i;
+    }
+    return positions;
+  }();
+  static constexpr std::size_t fallback_position = [] {
+    for (std::size_t i = 0; i < count; ++i) {
+      if (fallback[i]) return i;
+    }
+    return count;
+  }();
+};
+
+template <select_order Mode, statement_form Form, class... Cases>
 decltype(auto) run_statement(Cases&&... cases) {
   static_assert((case_of<Cases>::is_case && ...),
                 "rill::select: every argument must be a case made by rill::on_recv, rill::on_send, rill::on_default, "
-                "rill::on_timeout or rill::on_deadline");
-  constexpr std::size_t fallbacks = (std::size_t{0} + ... + (case_of<Cases>::is_fallback ? 1 : 0));
-  static_assert(fallbacks <= 1, "rill::select: at most one on_default, on_timeout or on_deadline case");
-  static_assert(!((std::is_lvalue_reference_v<Cases> && refers_to_an_rvalue_message<std::remove_cvref_t<Cases>>) || ...),
+                "rill::on_timeout, rill::on_deadline or rill::when");
+  using positions = case_positions<Cases...>;
+  static_assert(positions::fallbacks <= 1, "rill::select: at most one on_default, on_timeout or on_deadline case");
+  static_assert(!(may_dangle<Cases&&>() || ...),
                 "rill::select: a send case refers to its message; one made from an rvalue (a temporary or "
                 "std::move(m)) must be made in the call of rill::select, not kept in a variable (its temporary "
                 "would already be destroyed)");
-  static_assert(common_result<typename case_of<Cases>::result...>::valid,
-                "rill::select: the handlers must all return the same type (or all return void)");
-  using result_type = typename common_result<typename case_of<Cases>::result...>::type;
-  constexpr std::size_t channel_cases = (std::size_t{0} + ... + (case_of<Cases>::is_channel ? 1 : 0));
+  constexpr std::size_t channel_cases = positions::channel_cases;
 
-  std::array<operation, channel_cases> operations;
-  std::array<operation*, channel_cases> pointers{};
-  std::array<std::size_t, channel_cases> order{};
-  sync::deadline deadline = std::nullopt;
-  bool blocking = true;
+  if constexpr (sizeof...(Cases) == 0) {
+    // Go's `select {}`: nothing can end the wait (R30).
+    (void)run_select(std::span<operation* const>{}, std::span<std::size_t>{}, std::nullopt, true, Mode);
+  } else {
+    std::array<operation, channel_cases> operations;
+    std::array<operation*, channel_cases> pointers{};
+    std::array<std::size_t, channel_cases> order{};
+    sync::deadline deadline = std::nullopt;
+    bool blocking = true;
+    bool anything_enabled = sizeof...(Cases) == 0;  // a statement with no cases blocks forever (R30)
 
-  // Bind every case, in order. Empty handles throw here, before anything is committed (R22).
-  {
-    std::size_t next = 0;
-    auto bind = [&]<class Case>(Case& each) {
-      using traits = case_traits<std::remove_cvref_t<Case>>;
+    // Bind every case, in order. Empty handles throw here, before anything is committed (R22). A
+    // case switched off by rill::when is not bound (its handle may be empty): its operation is
+    // marked removed, so no phase of the selection looks at it.
+    auto bind = [&]<class Case>(Case& wrapped, std::size_t position) {
+      using traits = case_of<Case>;
+      const bool enabled = case_enabled(wrapped);
+      anything_enabled = anything_enabled || enabled;
+      auto& each = leaf_case(wrapped);
       if constexpr (traits::is_channel) {
-        operation& op = operations[next];
-        pointers[next] = &op;
-        if constexpr (requires { each.source; }) {
+        operation& op = operations[positions::operation_of[position]];
+        pointers[positions::operation_of[position]] = &op;
+        if (!enabled) {
+          op.removed = true;
+        } else if constexpr (traits::is_receive) {
           bind_receive(op, rill_handle(static_cast<const std::remove_cvref_t<decltype(each.source)>&>(each.source)),
                        each.result, "select");
         } else {
           bind_send(op, rill_handle(static_cast<const std::remove_cvref_t<decltype(each.target)>&>(each.target)),
                     "select");
         }
-        ++next;
       } else if constexpr (traits::is_default) {
-        blocking = false;
+        if (enabled) blocking = false;
       } else {
-        deadline = each.limit.resolve();  // on_timeout: from now, the start of this statement (R20)
+        if (enabled) deadline = each.limit.resolve();  // on_timeout: from now, the start of this statement (R20)
       }
     };
-    (bind(cases), ...);
-  }
-
-  const select_outcome outcome = run_select(pointers, order, deadline, blocking, Mode);
-
-  // Run the chosen case's handler.
-  std::optional<std::conditional_t<std::is_void_v<result_type>, char, result_type>> value;
-  bool done = false;
-  std::size_t next = 0;
-  auto finish = [&]<class Case>(Case& each) {
-    using traits = case_traits<std::remove_cvref_t<Case>>;
-    if (done) return;
-    auto call = [&](auto&&... arguments) {
-      done = true;
-      if constexpr (std::is_void_v<result_type>) {
-        std::invoke(each.handler, std::forward<decltype(arguments)>(arguments)...);
-      } else {
-        value.emplace(std::invoke(each.handler, std::forward<decltype(arguments)>(arguments)...));
-      }
-    };
-    if constexpr (traits::is_channel) {
-      const std::size_t mine = next++;
-      if (outcome.status != select_outcome::selected || outcome.index != mine) return;
-      if constexpr (requires { each.source; }) {
-        call(std::move(each.result));
-      } else {
-        call(send_chosen(operations[mine], each));
-      }
-    } else if constexpr (traits::is_default) {
-      if (outcome.status == select_outcome::would_block) call();
-    } else {
-      if (outcome.status == select_outcome::timed_out) call();
+    [&]<std::size_t... I>(std::index_sequence<I...>) {
+      (bind(cases, I), ...);
+    }(std::index_sequence_for<Cases...>{});
+    if (!anything_enabled) {
+      throw std::logic_error(
+          "rill::select: every case is switched off by rill::when and there is no default or timeout; the "
+          "statement would block forever");
     }
-  };
-  (finish(cases), ...);
-  if constexpr (!std::is_void_v<result_type>) return static_cast<result_type>(std::move(*value));
+
+    const select_outcome outcome = run_select(pointers, order, deadline, blocking, Mode);
+    const std::size_t fired = outcome.status == select_outcome::selected ? positions::case_of_operation[outcome.index]
+                                                                           : positions::fallback_position;
+
+    // Runs case I (the one that fired): completes a send, then calls the handler with the result.
+    auto run_case = [&]<std::size_t I>(std::integral_constant<std::size_t, I>, auto& wrapped) -> decltype(auto) {
+      auto& each = leaf_case(wrapped);
+      using traits = case_of<decltype(wrapped)>;
+      if constexpr (!traits::is_channel) {
+        return std::invoke(each.handler);
+      } else if constexpr (traits::is_receive) {
+        return std::invoke(each.handler, std::move(each.result));
+      } else {
+        return std::invoke(each.handler, send_chosen(operations[positions::operation_of[I]], each));
+      }
+    };
+
+    if constexpr (Form == statement_form::handlers) {
+      static_assert(common_result<typename case_of<Cases>::result...>::valid,
+                    "rill::select: the handlers must all return the same type (or all return void); "
+                    "rill::select_which allows different types");
+      using result_type = typename common_result<typename case_of<Cases>::result...>::type;
+      std::optional<std::conditional_t<std::is_void_v<result_type>, char, result_type>> value;
+      auto finish = [&]<std::size_t I>(std::integral_constant<std::size_t, I> position, auto& wrapped) {
+        if (fired != I) return false;
+        if constexpr (std::is_void_v<result_type>) {
+          run_case(position, wrapped);
+        } else {
+          value.emplace(run_case(position, wrapped));
+        }
+        return true;
+      };
+      [&]<std::size_t... I>(std::index_sequence<I...>) {
+        (finish(std::integral_constant<std::size_t, I>{}, cases) || ...);
+      }(std::index_sequence_for<Cases...>{});
+      if constexpr (!std::is_void_v<result_type>) return static_cast<result_type>(std::move(*value));
+    } else {
+      using result_type = select_result<stored_result<typename case_of<Cases>::result>...>;
+      std::optional<result_type> value;
+      auto finish = [&]<std::size_t I>(std::integral_constant<std::size_t, I> position, auto& wrapped) {
+        if (fired != I) return false;
+        if constexpr (std::is_void_v<decltype(run_case(position, wrapped))>) {
+          run_case(position, wrapped);
+          value.emplace(std::in_place_index<I>);
+        } else {
+          value.emplace(std::in_place_index<I>, run_case(position, wrapped));
+        }
+        return true;
+      };
+      [&]<std::size_t... I>(std::index_sequence<I...>) {
+        (finish(std::integral_constant<std::size_t, I>{}, cases) || ...);
+      }(std::index_sequence_for<Cases...>{});
+      return result_type(std::move(*value));
+    }
+  }
 }
 
 }  // namespace detail
 
 /// A receive case: `handler(rill::recv_result<T>)` runs with the message, or with `disconnected`.
-/// `source` may be a temporary (for example rill::after(1s)); the case then keeps it alive.
-template <class Source, class Handler>
-auto on_recv(Source&& source, Handler handler) {
+/// `source` is a rill::receiver<T> or a rill::mpsc::receiver<T>; it may be a temporary (for
+/// example rill::after(1s)), which the case then keeps alive. Without a handler, the case's result
+/// is the recv_result<T> itself (for rill::select_which).
+template <class Source, class Handler = detail::no_handler>
+auto on_recv(Source&& source, Handler handler = {}) {
   using handle = std::remove_cvref_t<Source>;
   static_assert(detail::select_handle<handle>::is_receiver,
                 "rill::on_recv: the first argument must be a rill::receiver<T> (or a rill::mpsc::receiver<T>)");
@@ -263,30 +493,52 @@ auto on_recv(Source&& source, Handler handler) {
 }
 
 /// A send case: sends `message` when the channel is ready; `handler(rill::send_result<T>)` runs
-/// with the outcome (on failure the error holds the message).
+/// with the outcome (on failure the error holds the message). Without a handler, the case's
+/// result is the send_result<T> itself (for rill::select_which).
 ///
 /// The case refers to `message` and takes it only if this case is the one that completes: an
 /// rvalue (`std::move(m)`, or a temporary) is then moved into the channel, an lvalue copied; if
 /// another case, the default or the timeout runs, `m` is left as it was (as send_for hands its
 /// message back). So the message, like a handle given as an lvalue, must outlive the statement:
 /// make the case in the call of rill::select, as above, and do not keep it for later.
-template <class Target, class Message, class Handler>
-auto on_send(Target&& target, Message&& message, Handler handler) {
+///
+/// Lazy messages: if `message` cannot be made into a T but is a callable that takes no arguments
+/// and returns something that can, the case keeps (a copy of) the callable and calls it once,
+/// only when this send is the case that completes, after the send is committed (a slot claimed,
+/// a receiver paired, or the channel found disconnected: the message is then handed back in the
+/// error). Crossbeam's `send(s, expr)` evaluates `expr` the same way. If the callable throws, the
+/// send is abandoned (nothing is sent; the slot or the partner is released, R34), no handler
+/// runs, and the exception leaves the statement. A callable that makes a blocking receive from the
+/// same bounded channel, with nothing buffered before the claimed slot, waits for its own send
+/// (R33). When T itself can be made from the callable (T is a std::function), the callable is
+/// the message; wrap it in another lambda to send what it makes.
+template <class Target, class Message, class Handler = detail::no_handler>
+auto on_send(Target&& target, Message&& message, Handler handler = {}) {
   using handle = std::remove_cvref_t<Target>;
   static_assert(detail::select_handle<handle>::is_sender,
                 "rill::on_send: the first argument must be a rill::sender<T> (or a rill::mpsc::sender<T>)");
   using T = typename detail::select_handle<handle>::message;
-  static_assert(std::is_constructible_v<T, Message&&>,
-                "rill::on_send: the message must be convertible to the sender's message type T");
   static_assert(std::is_invocable_v<Handler&, send_result<T>>,
                 "rill::on_send: the handler must be callable with rill::send_result<T>");
-  return detail::send_case<T, Target, Message, Handler>{std::forward<Target>(target), std::addressof(message),
-                                                        std::move(handler)};
+  if constexpr (std::is_constructible_v<T, Message&&>) {
+    return detail::send_case<T, Target, Message, Handler>{std::forward<Target>(target), std::addressof(message),
+                                                          std::move(handler)};
+  } else if constexpr (std::is_invocable_v<std::decay_t<Message>&>) {
+    using make = std::decay_t<Message>;
+    static_assert(std::is_constructible_v<T, std::invoke_result_t<make&>>,
+                  "rill::on_send: the message must be convertible to the sender's message type T (a callable that "
+                  "makes the message must return something convertible to T)");
+    return detail::lazy_send_case<T, Target, make, Handler>{std::forward<Target>(target),
+                                                            make(std::forward<Message>(message)), std::move(handler)};
+  } else {
+    static_assert(std::is_constructible_v<T, Message&&>,
+                  "rill::on_send: the message must be convertible to the sender's message type T");
+  }
 }
 
 /// The case that runs, without blocking, when no other case is ready (Go's `default`).
-template <class Handler>
-auto on_default(Handler handler) {
+template <class Handler = detail::no_handler>
+auto on_default(Handler handler = {}) {
   static_assert(std::is_invocable_v<Handler&>, "rill::on_default: the handler must be callable with no arguments");
   return detail::default_case<Handler>{std::move(handler)};
 }
@@ -294,8 +546,8 @@ auto on_default(Handler handler) {
 /// The case that runs when no other case became ready within `timeout`, measured from the start of
 /// the statement that runs it (not from when the case was made): a case kept in a variable and
 /// given to a select in every round of a loop allows `timeout` to each round (R20, R30).
-template <class Rep, class Period, class Handler>
-auto on_timeout(std::chrono::duration<Rep, Period> timeout, Handler handler) {
+template <class Rep, class Period, class Handler = detail::no_handler>
+auto on_timeout(std::chrono::duration<Rep, Period> timeout, Handler handler = {}) {
   static_assert(std::is_invocable_v<Handler&>, "rill::on_timeout: the handler must be callable with no arguments");
   using limit = detail::relative_limit<std::chrono::duration<Rep, Period>>;
   return detail::timeout_case<limit, Handler>{limit{timeout}, std::move(handler)};
@@ -304,23 +556,61 @@ auto on_timeout(std::chrono::duration<Rep, Period> timeout, Handler handler) {
 /// The case that runs when no other case became ready by `deadline`, an absolute time point: the
 /// same for every statement that uses the case. A time point of another clock than rill's is
 /// converted once, when the case is made (R20).
-template <class Clock, class Duration, class Handler>
-auto on_deadline(std::chrono::time_point<Clock, Duration> deadline, Handler handler) {
+template <class Clock, class Duration, class Handler = detail::no_handler>
+auto on_deadline(std::chrono::time_point<Clock, Duration> deadline, Handler handler = {}) {
   static_assert(std::is_invocable_v<Handler&>, "rill::on_deadline: the handler must be callable with no arguments");
   return detail::timeout_case<detail::absolute_limit, Handler>{detail::absolute_limit{detail::sync::deadline_at(deadline)},
                                                                std::move(handler)};
 }
 
-/// Runs exactly one case: a ready one chosen uniformly at random (R30, R31).
+/// Switches `each` (any case) on or off for this statement: while `enabled` is false the case is
+/// never ready and never runs, as a Go select case on a nil channel; its handle is not looked at
+/// (it may be empty) and a send case's message is not touched. A default or timeout case switched
+/// off is as if absent. A statement whose cases are all switched off, with no default or timeout
+/// left, throws std::logic_error before starting anything, instead of blocking forever (R30).
+/// `each` is kept by reference if it is an lvalue (a case kept in a variable), moved in otherwise.
+template <class Case>
+auto when(bool enabled, Case&& each) {
+  static_assert(detail::case_of<Case>::is_case,
+                "rill::when: the second argument must be a case made by rill::on_recv, rill::on_send, "
+                "rill::on_default, rill::on_timeout, rill::on_deadline or rill::when");
+  return detail::conditional_case<Case>{enabled, std::forward<Case>(each)};
+}
+
+/// Runs exactly one case: a ready one chosen uniformly at random (R30, R31). Returns the handler's
+/// result.
 template <class... Cases>
 decltype(auto) select(Cases&&... cases) {
-  return detail::run_statement<detail::select_order::unbiased>(std::forward<Cases>(cases)...);
+  return detail::run_statement<detail::select_order::unbiased, detail::statement_form::handlers>(
+      std::forward<Cases>(cases)...);
 }
 
 /// Runs exactly one case: of the ready ones, the earliest in the argument list (R31).
 template <class... Cases>
 decltype(auto) select_biased(Cases&&... cases) {
-  return detail::run_statement<detail::select_order::biased>(std::forward<Cases>(cases)...);
+  return detail::run_statement<detail::select_order::biased, detail::statement_form::handlers>(
+      std::forward<Cases>(cases)...);
+}
+
+/// Runs exactly one case, as rill::select does, and returns which one fired with its result, a
+/// rill::select_result: `.index()` is the case's position among the arguments, `.get<I>()` its
+/// result (the handler's, or without a handler the operation's recv_result<T> / send_result<T>;
+/// std::monostate for void). The handlers need not return one type. For ordinary control flow
+/// (break, continue, return) after the statement.
+template <class... Cases>
+auto select_which(Cases&&... cases) {
+  static_assert(sizeof...(Cases) > 0, "rill::select_which: give it at least one case (rill::select() blocks forever)");
+  return detail::run_statement<detail::select_order::unbiased, detail::statement_form::which>(
+      std::forward<Cases>(cases)...);
+}
+
+/// rill::select_which with the biased choice of rill::select_biased (R31).
+template <class... Cases>
+auto select_which_biased(Cases&&... cases) {
+  static_assert(sizeof...(Cases) > 0,
+                "rill::select_which_biased: give it at least one case (rill::select() blocks forever)");
+  return detail::run_statement<detail::select_order::biased, detail::statement_form::which>(
+      std::forward<Cases>(cases)...);
 }
 
 }  // namespace rill
