@@ -202,6 +202,7 @@ class execution {
     bool may_block = false;  // the current operation may wait for another thread
     std::unique_ptr<held_selection> held;
     bool completing_held = false;  // inside complete_selected: a held send's completion may block
+    std::uint8_t completing_channel = 0;
     bool finished = false;
   };
 
@@ -1311,6 +1312,7 @@ inline void execution::complete_selected(thread_state& me, held_selection& held,
     ~done_completing() { me.completing_held = false; }
   } done{me};
   const select_case& each = held.op->cases[held.case_number];
+  me.completing_channel = each.channel;
   rill::selected_operation& chosen = *held.chosen;
   if (!complete) {
     // SPEC R34: an abandoned receive's message is destroyed; an abandoned send sends nothing.
@@ -1463,6 +1465,12 @@ inline void execution::rescue() {
       return fail("R19: a thread is parked inside an operation that does not block\n" + describe_blocked());
     }
     if (holding) continue;  // a held selected operation may make others wait for it (R33)
+    if (each->completing_held) {
+      // Completing a held send: on a rendezvous channel whose paired receiver withdrew at its
+      // deadline, the completion is a plain blocking send (R33, zero_flavor.hpp).
+      waits.push_back({each->id, each->completing_channel, true, waiting::plain});
+      continue;
+    }
     if (each->current == nullptr || !each->may_block) {
       return fail("R19: a thread is parked inside an operation that does not block\n" + describe_blocked());
     }

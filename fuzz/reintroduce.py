@@ -264,6 +264,8 @@ def main():
             print(f"kept {scratch}", file=sys.stderr)
 
     text = table(rows, args.executions, args.seconds, args.seed)
+    # The summary first, as well: CTest keeps only the start of a passing test's output.
+    print(text.splitlines()[-1])
     print(text)
     if args.update_doc:
         update_doc(args.update_doc, text)
