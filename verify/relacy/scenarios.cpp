@@ -9,6 +9,7 @@
 // the binary's --list agrees.
 #include "harness.hpp"
 
+#include "async_scenarios.hpp"
 #include "disconnect_scenarios.hpp"
 #include "handoff_scenarios.hpp"
 #include "query_scenarios.hpp"

@@ -1,0 +1,287 @@
+// verify/relacy/async_scenarios.hpp - coroutines awaiting channel operations (rill/async.hpp)
+// against threads: the task context's wake-up (a post to a rill::run_loop instead of an unpark),
+// the rendezvous hand-off finished before that post, and the destruction of a suspended
+// coroutine racing the party that chooses it. Included by scenarios.cpp.
+//
+// Each coroutine runs on a run_loop driven by the thread that owns it; the loop's mutex and
+// parker are the sync layer's, so Relacy sees every post and every wake-up.
+#pragma once
+
+#include "model_support.hpp"
+
+#include <rill/async.hpp>
+
+#include <coroutine>
+#include <exception>
+#include <optional>
+#include <utility>
+
+namespace rill::verify {
+
+/// A coroutine owned by the scenario, which may destroy it while it is suspended; it starts at
+/// once and names its executor in the operation.
+struct owned_coroutine {
+  struct promise_type {
+    owned_coroutine get_return_object() { return {std::coroutine_handle<promise_type>::from_promise(*this)}; }
+    std::suspend_never initial_suspend() noexcept { return {}; }
+    std::suspend_always final_suspend() noexcept { return {}; }
+    void return_void() noexcept {}
+    void unhandled_exception() noexcept { std::terminate(); }
+  };
+  std::coroutine_handle<promise_type> handle;
+};
+
+inline async_task receive_into(receiver<owned_message> source, std::optional<recv_result<owned_message>>& into) {
+  into.emplace(co_await source.async_recv());
+}
+
+inline async_task send_one(sender<owned_message> target, int value, std::optional<send_result<owned_message>>& into) {
+  into.emplace(co_await target.async_send(owned_message(value)));
+}
+
+// async_recv_meets_thread_send_*: SPEC R45, R46, R49. Thread 0 awaits a receive in a coroutine
+// on its run loop; thread 1 sends with a blocking send. The coroutine gets the message exactly
+// once (an owned message: a loss is a leak, a second delivery a double free). On a rendezvous
+// channel the sender finishes the hand-off before it posts the coroutine: a post that came first
+// would let the coroutine read its result before the move (a data race on the result).
+template <int Capacity>
+struct async_recv_meets_thread_send : rl::test_suite<async_recv_meets_thread_send<Capacity>, 2> {
+  std::optional<std::pair<sender<owned_message>, receiver<owned_message>>> channel;
+
+  void before() {
+    detail::sync::reset_virtual_time();
+    channel.emplace(make_channel<owned_message, Capacity>());
+  }
+  void after() { channel.reset(); }
+
+  void thread(unsigned index) {
+    if (index == 0) {
+      run_loop loop;
+      std::optional<recv_result<owned_message>> received;
+      loop.spawn(receive_into(channel->second, received));
+      loop.run();
+      RILL_MODEL_ASSERT(received.has_value() && received->has_value() && (*received)->value() == 7);
+    } else {
+      RILL_MODEL_ASSERT(channel->first.send(owned_message(7)).has_value());
+    }
+  }
+};
+using async_recv_meets_thread_send_zero = async_recv_meets_thread_send<0>;
+using async_recv_meets_thread_send_array1 = async_recv_meets_thread_send<1>;
+RILL_SCENARIO(async_recv_meets_thread_send_zero, "R18, R45, R46, R49");
+RILL_SCENARIO(async_recv_meets_thread_send_array1, "R45, R46, R49");
+
+// async_send_meets_thread_recv_*: SPEC R45, R46, R49. The mirror: a coroutine awaits a send, a
+// thread receives with a blocking recv. On a rendezvous channel the awaiting send is a select
+// sender to the flavor: the receiver selects it, posts it, and waits for its completion.
+template <int Capacity>
+struct async_send_meets_thread_recv : rl::test_suite<async_send_meets_thread_recv<Capacity>, 2> {
+  std::optional<std::pair<sender<owned_message>, receiver<owned_message>>> channel;
+
+  void before() {
+    detail::sync::reset_virtual_time();
+    channel.emplace(make_channel<owned_message, Capacity>());
+  }
+  void after() { channel.reset(); }
+
+  void thread(unsigned index) {
+    if (index == 0) {
+      run_loop loop;
+      std::optional<send_result<owned_message>> sent;
+      if (Capacity > 0) RILL_MODEL_ASSERT(channel->first.send(owned_message(1)).has_value());  // full
+      loop.spawn(send_one(channel->first, 7, sent));
+      loop.run();
+      RILL_MODEL_ASSERT(sent.has_value() && sent->has_value());
+    } else {
+      if (Capacity > 0) {
+        auto first = channel->second.recv();
+        RILL_MODEL_ASSERT(first.has_value() && first->value() == 1);
+      }
+      auto received = channel->second.recv();
+      RILL_MODEL_ASSERT(received.has_value() && received->value() == 7);
+    }
+  }
+};
+using async_send_meets_thread_recv_zero = async_send_meets_thread_recv<0>;
+using async_send_meets_thread_recv_array1 = async_send_meets_thread_recv<1>;
+RILL_SCENARIO(async_send_meets_thread_recv_zero, "R18, R45, R46, R49");
+RILL_SCENARIO(async_send_meets_thread_recv_array1, "R45, R46, R49");
+
+// async_recv_meets_close_*: SPEC R12, R45. A coroutine awaits a receive while thread 1 closes
+// the channel: it is woken with `disconnected` whether it registered before the close or after.
+template <int Capacity>
+struct async_recv_meets_close : rl::test_suite<async_recv_meets_close<Capacity>, 2> {
+  std::optional<std::pair<sender<owned_message>, receiver<owned_message>>> channel;
+
+  void before() {
+    detail::sync::reset_virtual_time();
+    channel.emplace(make_channel<owned_message, Capacity>());
+  }
+  void after() { channel.reset(); }
+
+  void thread(unsigned index) {
+    if (index == 0) {
+      run_loop loop;
+      std::optional<recv_result<owned_message>> received;
+      loop.spawn(receive_into(channel->second, received));
+      loop.run();
+      RILL_MODEL_ASSERT(received.has_value() && !received->has_value() &&
+                        received->error() == recv_error::disconnected);
+    } else {
+      channel->first.close();
+    }
+  }
+};
+using async_recv_meets_close_zero = async_recv_meets_close<0>;
+using async_recv_meets_close_array1 = async_recv_meets_close<1>;
+RILL_SCENARIO(async_recv_meets_close_zero, "R12, R45");
+RILL_SCENARIO(async_recv_meets_close_array1, "R12, R45");
+
+// async_cancel_passes_recv_on_*: SPEC R48. Thread 0 has two coroutines awaiting a receive on
+// its loop (which does not run yet) and destroys the first, racing thread 1's send. If the send
+// chose the first before the destruction, the destruction takes its posted wake-up back from the
+// loop and passes the notification to the next waiter; otherwise it unregisters it. Either way
+// the second coroutine receives the message (a lost notification leaves it suspended next to a
+// message: Relacy reports the livelock of thread 0's loop), unless the send came before the
+// first coroutine looked at all, which then received it at once, without suspending.
+template <int Capacity>
+struct async_cancel_passes_recv_on : rl::test_suite<async_cancel_passes_recv_on<Capacity>, 2> {
+  std::optional<std::pair<sender<owned_message>, receiver<owned_message>>> channel;
+
+  void before() {
+    detail::sync::reset_virtual_time();
+    channel.emplace(make_channel<owned_message, Capacity>());
+  }
+  void after() { channel.reset(); }
+
+  static owned_coroutine await_one(receiver<owned_message> source, run_loop& loop,
+                                   std::optional<recv_result<owned_message>>& into) {
+    into.emplace(co_await source.async_recv(loop));
+  }
+
+  void thread(unsigned index) {
+    if (index == 0) {
+      run_loop loop;
+      std::optional<recv_result<owned_message>> first;
+      std::optional<recv_result<owned_message>> second;
+      owned_coroutine chosen = await_one(channel->second, loop, first);
+      owned_coroutine next = await_one(channel->second, loop, second);
+      const bool received_at_once = chosen.handle.done();
+      chosen.handle.destroy();
+      if (received_at_once) {
+        RILL_MODEL_ASSERT(first.has_value() && first->has_value() && (*first)->value() == 5);
+        next.handle.destroy();  // it waits for a message that never comes: unregistered
+        return;
+      }
+      while (!next.handle.done()) {
+        loop.run();  // runs what is queued, then returns: no task is spawned
+        detail::sync::yield_now();
+      }
+      next.handle.destroy();
+      RILL_MODEL_ASSERT(second.has_value() && second->has_value() && (*second)->value() == 5);
+    } else {
+      RILL_MODEL_ASSERT(channel->first.send(owned_message(5)).has_value());
+    }
+  }
+};
+using async_cancel_passes_recv_on_array1 = async_cancel_passes_recv_on<1>;
+using async_cancel_passes_recv_on_list = async_cancel_passes_recv_on<unbounded_capacity>;
+RILL_SCENARIO(async_cancel_passes_recv_on_array1, "R48");
+RILL_SCENARIO(async_cancel_passes_recv_on_list, "R48");
+
+// async_cancel_gives_send_back_*: SPEC R48. Thread 0 has two coroutines awaiting a send on its
+// loop (which does not run yet), on a full bounded channel or a rendezvous one, and destroys the
+// first, racing thread 1's receive that may choose it. A chosen send that goes gives its chance
+// back: the bounded channel's freed slot (claimed and given back, which wakes the next sender),
+// the rendezvous receiver (declined, it looks again and pairs with the second). Thread 1 receives
+// the buffered message, if any, then until the second coroutine's message (a chance that is not
+// given back leaves the second suspended: Relacy reports the livelock of thread 0's loop). The
+// destroyed send's message is delivered only if the send completed before the destruction,
+// without suspending (then it comes first); otherwise never (an owned message: it is destroyed
+// with the frame, and a second delivery would be a double free).
+template <int Capacity>
+struct async_cancel_gives_send_back : rl::test_suite<async_cancel_gives_send_back<Capacity>, 2> {
+  std::optional<std::pair<sender<owned_message>, receiver<owned_message>>> channel;
+  bool sent_at_once = false;         // thread 0's
+  bool destroyed_delivered = false;  // thread 1's
+
+  void before() {
+    detail::sync::reset_virtual_time();
+    channel.emplace(make_channel<owned_message, Capacity>());
+    if (Capacity > 0) (void)channel->first.try_send(owned_message(1));  // full
+    sent_at_once = false;
+    destroyed_delivered = false;
+  }
+  void after() {
+    RILL_MODEL_ASSERT(destroyed_delivered == sent_at_once);
+    channel.reset();
+  }
+
+  static owned_coroutine send_from(sender<owned_message> target, run_loop& loop, int value) {
+    (void)co_await target.async_send(owned_message(value), loop);
+  }
+
+  void thread(unsigned index) {
+    if (index == 0) {
+      run_loop loop;
+      owned_coroutine chosen = send_from(channel->first, loop, 2);
+      owned_coroutine next = send_from(channel->first, loop, 3);
+      sent_at_once = chosen.handle.done();
+      chosen.handle.destroy();
+      while (!next.handle.done()) {
+        loop.run();  // runs what is queued, then returns: no task is spawned
+        detail::sync::yield_now();
+      }
+      next.handle.destroy();
+    } else {
+      if (Capacity > 0) {
+        auto first = channel->second.recv();
+        RILL_MODEL_ASSERT(first.has_value() && first->value() == 1);
+      }
+      std::optional<recv_result<owned_message>> received;
+      received.emplace(channel->second.recv());
+      RILL_MODEL_ASSERT(received->has_value());
+      if ((*received)->value() == 2) {
+        destroyed_delivered = true;
+        received.emplace(channel->second.recv());
+      }
+      RILL_MODEL_ASSERT(received->has_value() && (*received)->value() == 3);
+    }
+  }
+};
+using async_cancel_gives_send_back_zero = async_cancel_gives_send_back<0>;
+using async_cancel_gives_send_back_array1 = async_cancel_gives_send_back<1>;
+RILL_SCENARIO(async_cancel_gives_send_back_zero, "R48");
+RILL_SCENARIO(async_cancel_gives_send_back_array1, "R48");
+
+// async_recv_races_thread_recv: SPEC R49. A coroutine waiter and a thread waiter on one bounded
+// channel, and a third thread that sends two messages: each receiver gets exactly one. Three
+// threads: random searches only.
+struct async_recv_races_thread_recv : rl::test_suite<async_recv_races_thread_recv, 3> {
+  std::optional<std::pair<sender<owned_message>, receiver<owned_message>>> channel;
+
+  void before() {
+    detail::sync::reset_virtual_time();
+    channel.emplace(make_channel<owned_message, 1>());
+  }
+  void after() { channel.reset(); }
+
+  void thread(unsigned index) {
+    if (index == 0) {
+      run_loop loop;
+      std::optional<recv_result<owned_message>> received;
+      loop.spawn(receive_into(channel->second, received));
+      loop.run();
+      RILL_MODEL_ASSERT(received.has_value() && received->has_value());
+    } else if (index == 1) {
+      auto received = channel->second.recv();
+      RILL_MODEL_ASSERT(received.has_value());
+    } else {
+      RILL_MODEL_ASSERT(channel->first.send(owned_message(8)).has_value());
+      RILL_MODEL_ASSERT(channel->first.send(owned_message(9)).has_value());
+    }
+  }
+};
+RILL_SCENARIO_RANDOM_ONLY(async_recv_races_thread_recv, "R49");
+
+}  // namespace rill::verify
