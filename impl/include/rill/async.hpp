@@ -58,7 +58,15 @@
 // at, tick) cannot be awaited (their delivery has no notifier: a std::logic_error says so).
 // On a rendezvous channel a waiting async send is a *select* sender to the flavor (the select
 // protocol is its only non-blocking door): a try_recv does not take from it, and a blocking recv
-// that pairs with it waits until its coroutine has been resumed (SPEC R38, R33).
+// that pairs with it waits until its coroutine has been resumed (SPEC R38, R33). And if the
+// timed receiver such a send has just committed to withdraws at its deadline between the accept
+// and the write, the flavor's completion falls back to a blocking send (select_write), which
+// blocks the executor's thread until another receiver comes (docs/async.md).
+//
+// Linearisation: an operation takes effect where the select operation that completes it does
+// (its successful try, or its accept after a wake-up; select_operation.hpp). Progress: an await
+// never blocks its thread (short of the gap above); it holds a channel lock as the select
+// protocol does, and run_loop::post holds the loop's mutex for a few stores.
 //
 // Synchronisation: no atomic of its own. The task context's selection (C1, C2) and the
 // rendezvous packet (Z2-Z6) are the existing sites; run_loop's queue is under its mutex, and a
