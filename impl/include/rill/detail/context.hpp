@@ -71,7 +71,8 @@ inline constexpr selection selection_sleeping = 3;  // still waiting; the owner 
 namespace context_order {
 // (C1) acq_rel on success: release publishes what the selecting thread did before choosing this
 //      context to the owner's acquire load (C2). The acquire half synchronises with nothing: a
-//      successful selection reads the constructor's `waiting` or the owner's relaxed (C3), and
+//      successful selection reads the constructor's `waiting` (a task context's `sleeping`,
+//      published by its registration under the waker's lock) or the owner's relaxed (C3), and
 //      an owner's abort that came first would have made it fail. Failure acquire: the loser
 //      reads the winner's selection and acts on it (a notifier tries the next waiter; the owner
 //      returns the selection).
