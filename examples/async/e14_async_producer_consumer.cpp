@@ -7,7 +7,7 @@
 // received once, in the order sent; the two sides' lines may interleave in any way.
 // Mirrors: the tokio / async-channel half of the tutorials that contrast std::sync::mpsc with an
 // async channel (`while let Ok(x) = rx.recv().await`).
-// SPEC R3, R6, R13 (async R45, R46, R49)
+// SPEC R3, R6, R13, R45, R46, R49
 #include <rill/async.hpp>
 #include <rill/rill.hpp>
 

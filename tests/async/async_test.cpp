@@ -73,7 +73,7 @@ std::vector<int> iota(int count) {
   return values;
 }
 
-// SPEC R3, R6 (async R45): a ready operation completes at once, with the blocking twin's result.
+// SPEC R3, R6, R45: a ready operation completes at once, with the blocking twin's result.
 TEST_P(AsyncTest, ready_operations_complete_with_the_blocking_results) {
   auto [tx, rx] = GetParam().make<int>();
   rill::run_loop loop;
@@ -99,7 +99,7 @@ TEST_P(AsyncTest, ready_operations_complete_with_the_blocking_results) {
   EXPECT_EQ(sent_after_close->error().message, 8);
 }
 
-// SPEC R13 (async R45, R46): two coroutines on one single-thread loop pass every message in order, the
+// SPEC R13, R45, R46: two coroutines on one single-thread loop pass every message in order, the
 // receiver suspending and being resumed by the loop; when the sender goes, the receiver sees
 // disconnected. On a rendezvous channel the two are parties of one thread (R35 concerns waiters).
 TEST_P(AsyncTest, coroutines_on_one_loop_pass_every_message_in_order) {
@@ -115,7 +115,7 @@ TEST_P(AsyncTest, coroutines_on_one_loop_pass_every_message_in_order) {
   EXPECT_EQ(loop.unfinished(), 0u);
 }
 
-// SPEC R12 (async R45): close() wakes an awaiting receiver with disconnected, and an awaiting sender,
+// SPEC R12, R45: close() wakes an awaiting receiver with disconnected, and an awaiting sender,
 // which gets its message back.
 TEST_P(AsyncTest, close_wakes_awaiting_operations_and_hands_the_message_back) {
   auto [tx, rx] = GetParam().make<std::unique_ptr<int>>();
@@ -149,7 +149,7 @@ TEST_P(AsyncTest, close_wakes_awaiting_operations_and_hands_the_message_back) {
   }
 }
 
-// SPEC R9, R13 (async R49): a thread blocking in send feeds a coroutine awaiting recv, and a coroutine awaiting
+// SPEC R9, R13, R49: a thread blocking in send feeds a coroutine awaiting recv, and a coroutine awaiting
 // send feeds a thread blocking in recv, on the same channel kinds.
 TEST_P(AsyncTest, threads_and_coroutines_mix_in_both_directions) {
   constexpr int count = 2000;
@@ -180,7 +180,7 @@ TEST_P(AsyncTest, threads_and_coroutines_mix_in_both_directions) {
   }
 }
 
-// SPEC R9 (async R49): many coroutines on two loops (two threads) and blocking threads, senders and
+// SPEC R9, R49: many coroutines on two loops (two threads) and blocking threads, senders and
 // receivers of both kinds on one channel: every message is received exactly once.
 TEST_P(AsyncTest, coroutines_on_two_loops_and_threads_share_one_channel) {
   constexpr int per_sender = 500;
@@ -239,7 +239,7 @@ struct owned_coroutine {
   std::coroutine_handle<promise_type> handle;
 };
 
-// SPEC R9 (async R48): destroying a coroutine suspended in a receive unregisters its waiter: the next
+// SPEC R9, R48: destroying a coroutine suspended in a receive unregisters its waiter: the next
 // message is neither lost to it nor is a wake-up spent on it.
 TEST_P(AsyncTest, destroying_a_suspended_receive_unregisters_it) {
   auto [tx, rx] = GetParam().make<int>();
@@ -268,7 +268,7 @@ TEST_P(AsyncTest, destroying_a_suspended_receive_unregisters_it) {
   EXPECT_EQ(received->value(), 2);
 }
 
-// SPEC R9 (async R48): destroying a coroutine suspended in a send unregisters it; its message is destroyed
+// SPEC R9, R48: destroying a coroutine suspended in a send unregisters it; its message is destroyed
 // with the frame and never delivered.
 TEST_P(AsyncTest, destroying_a_suspended_send_destroys_its_message_undelivered) {
   if (GetParam().unbounded()) GTEST_SKIP() << "an unbounded send never waits";
@@ -291,7 +291,7 @@ TEST_P(AsyncTest, destroying_a_suspended_send_destroys_its_message_undelivered) 
   EXPECT_EQ(tracked::alive.load(), alive_before);
 }
 
-// SPEC R9, R18 (async R48): a coroutine destroyed after a sender chose its receive (its wake-up queued on a
+// SPEC R9, R18, R48: a coroutine destroyed after a sender chose its receive (its wake-up queued on a
 // loop that is not running) passes the notification on: the message goes to the next waiter.
 // On a rendezvous channel the chosen receive has received: the message dies with the frame.
 TEST_P(AsyncTest, destroying_a_chosen_receive_passes_the_message_on) {
@@ -325,7 +325,7 @@ TEST_P(AsyncTest, destroying_a_chosen_receive_passes_the_message_on) {
   EXPECT_EQ(tracked::alive.load(), alive_before);
 }
 
-// SPEC R9 (async R48): a coroutine destroyed after a receiver chose its send gives the chance back: on a
+// SPEC R9, R48: a coroutine destroyed after a receiver chose its send gives the chance back: on a
 // buffered channel the freed slot goes to the next sender; on a rendezvous channel the receiver
 // is declined and takes the next send. Its own message is destroyed, never delivered.
 TEST_P(AsyncTest, destroying_a_chosen_send_gives_the_chance_back) {
@@ -390,7 +390,7 @@ TEST_P(AsyncTest, awaiting_allocates_nothing_per_operation) {
   EXPECT_EQ(at_end, at_warm_up);
 }
 
-// SPEC R38 (async R49): on a rendezvous channel, an awaiting receive meets a thread's blocking select
+// SPEC R38, R49: on a rendezvous channel, an awaiting receive meets a thread's blocking select
 // send (whose message exists only once the select completes it), in either order of arrival.
 TEST(AsyncRendezvousTest, awaiting_receive_meets_a_blocking_select_send) {
   constexpr int count = 500;

@@ -39,7 +39,7 @@ inline async_task send_one(sender<owned_message> target, int value, std::optiona
   into.emplace(co_await target.async_send(owned_message(value)));
 }
 
-// async_recv_meets_thread_send_*: SPEC R6, R9, R18 (async R45, R46, R49). Thread 0 awaits a receive in a coroutine
+// async_recv_meets_thread_send_*: SPEC R6, R9, R18, R45, R46, R49. Thread 0 awaits a receive in a coroutine
 // on its run loop; thread 1 sends with a blocking send. The coroutine gets the message exactly
 // once (an owned message: a loss is a leak, a second delivery a double free). On a rendezvous
 // channel the sender finishes the hand-off before it posts the coroutine: a post that came first
@@ -68,10 +68,10 @@ struct async_recv_meets_thread_send : rl::test_suite<async_recv_meets_thread_sen
 };
 using async_recv_meets_thread_send_zero = async_recv_meets_thread_send<0>;
 using async_recv_meets_thread_send_array1 = async_recv_meets_thread_send<1>;
-RILL_SCENARIO(async_recv_meets_thread_send_zero, "R6, R9, R18");
-RILL_SCENARIO(async_recv_meets_thread_send_array1, "R6, R9");
+RILL_SCENARIO(async_recv_meets_thread_send_zero, "R6, R9, R18, R45, R46, R49");
+RILL_SCENARIO(async_recv_meets_thread_send_array1, "R6, R9, R45, R46, R49");
 
-// async_send_meets_thread_recv_*: SPEC R3, R9, R18 (async R45, R46, R49). The mirror: a coroutine awaits a send, a
+// async_send_meets_thread_recv_*: SPEC R3, R9, R18, R45, R46, R49. The mirror: a coroutine awaits a send, a
 // thread receives with a blocking recv. On a rendezvous channel the awaiting send is a select
 // sender to the flavor: the receiver selects it, posts it, and waits for its completion.
 template <int Capacity>
@@ -104,10 +104,10 @@ struct async_send_meets_thread_recv : rl::test_suite<async_send_meets_thread_rec
 };
 using async_send_meets_thread_recv_zero = async_send_meets_thread_recv<0>;
 using async_send_meets_thread_recv_array1 = async_send_meets_thread_recv<1>;
-RILL_SCENARIO(async_send_meets_thread_recv_zero, "R3, R9, R18");
-RILL_SCENARIO(async_send_meets_thread_recv_array1, "R3, R9");
+RILL_SCENARIO(async_send_meets_thread_recv_zero, "R3, R9, R18, R45, R46, R49");
+RILL_SCENARIO(async_send_meets_thread_recv_array1, "R3, R9, R45, R46, R49");
 
-// async_recv_meets_close_*: SPEC R12 (async R45). A coroutine awaits a receive while thread 1 closes
+// async_recv_meets_close_*: SPEC R12, R45. A coroutine awaits a receive while thread 1 closes
 // the channel: it is woken with `disconnected` whether it registered before the close or after.
 template <int Capacity>
 struct async_recv_meets_close : rl::test_suite<async_recv_meets_close<Capacity>, 2> {
@@ -134,10 +134,10 @@ struct async_recv_meets_close : rl::test_suite<async_recv_meets_close<Capacity>,
 };
 using async_recv_meets_close_zero = async_recv_meets_close<0>;
 using async_recv_meets_close_array1 = async_recv_meets_close<1>;
-RILL_SCENARIO(async_recv_meets_close_zero, "R12");
-RILL_SCENARIO(async_recv_meets_close_array1, "R12");
+RILL_SCENARIO(async_recv_meets_close_zero, "R12, R45");
+RILL_SCENARIO(async_recv_meets_close_array1, "R12, R45");
 
-// async_cancel_passes_recv_on_*: SPEC R9 (async R48). Thread 0 has two coroutines awaiting a receive on
+// async_cancel_passes_recv_on_*: SPEC R9, R48. Thread 0 has two coroutines awaiting a receive on
 // its loop (which does not run yet) and destroys the first, racing thread 1's send. If the send
 // chose the first before the destruction, the destruction takes its posted wake-up back from the
 // loop and passes the notification to the next waiter; otherwise it unregisters it. Either way
@@ -186,10 +186,10 @@ struct async_cancel_passes_recv_on : rl::test_suite<async_cancel_passes_recv_on<
 };
 using async_cancel_passes_recv_on_array1 = async_cancel_passes_recv_on<1>;
 using async_cancel_passes_recv_on_list = async_cancel_passes_recv_on<unbounded_capacity>;
-RILL_SCENARIO(async_cancel_passes_recv_on_array1, "R9");
-RILL_SCENARIO(async_cancel_passes_recv_on_list, "R9");
+RILL_SCENARIO(async_cancel_passes_recv_on_array1, "R9, R48");
+RILL_SCENARIO(async_cancel_passes_recv_on_list, "R9, R48");
 
-// async_cancel_gives_send_back_*: SPEC R9 (async R48). Thread 0 has two coroutines awaiting a send on its
+// async_cancel_gives_send_back_*: SPEC R9, R48. Thread 0 has two coroutines awaiting a send on its
 // loop (which does not run yet), on a full bounded channel or a rendezvous one, and destroys the
 // first, racing thread 1's receive that may choose it. A chosen send that goes gives its chance
 // back: the bounded channel's freed slot (claimed and given back, which wakes the next sender),
@@ -251,10 +251,10 @@ struct async_cancel_gives_send_back : rl::test_suite<async_cancel_gives_send_bac
 };
 using async_cancel_gives_send_back_zero = async_cancel_gives_send_back<0>;
 using async_cancel_gives_send_back_array1 = async_cancel_gives_send_back<1>;
-RILL_SCENARIO(async_cancel_gives_send_back_zero, "R9");
-RILL_SCENARIO(async_cancel_gives_send_back_array1, "R9");
+RILL_SCENARIO(async_cancel_gives_send_back_zero, "R9, R48");
+RILL_SCENARIO(async_cancel_gives_send_back_array1, "R9, R48");
 
-// async_recv_races_thread_recv: SPEC R9 (async R49). A coroutine waiter and a thread waiter on one bounded
+// async_recv_races_thread_recv: SPEC R9, R49. A coroutine waiter and a thread waiter on one bounded
 // channel, and a third thread that sends two messages: each receiver gets exactly one. Three
 // threads: random searches only.
 struct async_recv_races_thread_recv : rl::test_suite<async_recv_races_thread_recv, 3> {
@@ -282,6 +282,6 @@ struct async_recv_races_thread_recv : rl::test_suite<async_recv_races_thread_rec
     }
   }
 };
-RILL_SCENARIO_RANDOM_ONLY(async_recv_races_thread_recv, "R9");
+RILL_SCENARIO_RANDOM_ONLY(async_recv_races_thread_recv, "R9, R49");
 
 }  // namespace rill::verify
