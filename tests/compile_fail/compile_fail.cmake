@@ -7,7 +7,7 @@ if(enabled)
   foreach(case throwing_move throwing_destructor reference_message select_not_a_case select_two_defaults
                     select_wrong_handler select_mismatched_results select_send_wrong_type
                     select_stored_send_case selector_temporary_receiver selector_temporary_sender
-                    try_iter_temporary when_not_a_case when_kept_send_case select_which_no_cases
+                    try_iter_temporary mpsc_try_iter_temporary when_not_a_case when_kept_send_case select_which_no_cases
                     select_which_biased_no_cases selector_copy selector_copy_assign)
     add_test(NAME compile_fail_${case}
              COMMAND ${CMAKE_COMMAND} -DCXX=${CMAKE_CXX_COMPILER} -DINCLUDE=${PROJECT_SOURCE_DIR}/impl/include
