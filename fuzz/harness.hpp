@@ -1232,6 +1232,11 @@ inline void execution::execute_selector(thread_state& me, const operation& op) {
   const moment started = now_moment();
   const sim::time_point start = scheduler_->now();
   held->started = started;
+  // A selected send claims its slot (a bounded channel's) during the selection, before the harness
+  // names its message: for size()'s bound (R26), every send case counts as a message made.
+  for (const select_case& each : op.cases) {
+    if (each.kind == case_kind::send) ++made_for_[each.channel];
+  }
   const nanoseconds timeout = duration_of(op.timeout);
   me.may_block = op.mode == selector_mode::select || op.mode == selector_mode::select_for ||
                  op.mode == selector_mode::ready || op.mode == selector_mode::ready_for;
