@@ -184,12 +184,18 @@ inline std::optional<std::size_t> try_each(std::span<operation* const> operation
 /// not ready, then nothing became ready between the end of the first collect and the start of
 /// the second, and at every instant of that interval each operation was as its try found it.
 /// Otherwise something changed: try again. This is lock-free, not wait-free: a repeat means
-/// another thread completed an operation on one of these channels.
+/// another thread completed an operation on one of these channels, or is midway through a step
+/// that leaves a version unstable (giving back the slot of an abandoned selected send). That step
+/// is bounded but the other thread must run to finish it, so a repeat snoozes (spins, then
+/// yields the processor) rather than looking again at once: without it a selection spun for
+/// ever on a processor it shared with that thread (R19, found by the schedule fuzzer).
 /// `attempt(index)` is a try_select (a select) or an is_ready (a readiness wait).
 template <class Attempt>
 select_outcome look_once(std::span<operation* const> operations, std::span<std::size_t> order, select_order mode,
                          Attempt attempt) {
-  for (;;) {
+  sync::backoff retry;
+  for (bool first = true;; first = false) {
+    if (!first) retry.snooze();
     for (operation* op : operations) {
       if (!op->removed) op->seen = op->table->version(*op);
     }
