@@ -171,6 +171,9 @@ def tidy(step: str) -> str:
     step = re.sub(r"^\[\d+\] (\d+): ", r"thread \1: ", step)
     step = re.sub(r"<0x[0-9a-f]+> ", "", step)
     step = re.sub(r", in .*, (?:\S*/)?([\w.]+\(\d+\))$", r" at \1", step)
+    # A char-sized atomic's value is printed raw by Relacy; a control character would make the
+    # table a binary file for grep and diff.
+    step = re.sub(r"[\x00-\x08\x0b-\x1f]", lambda match: f"\\x{ord(match.group()):02x}", step)
     return step.replace(str(ROOT) + "/", "")
 
 
@@ -252,6 +255,11 @@ def main(argv: list[str]) -> int:
     parser.add_argument("--prefix", default="", help="only sites whose name starts with this (array, list, ...)")
     parser.add_argument("--iterations", type=int, default=100000)
     parser.add_argument("--bound", type=int, default=1)
+    parser.add_argument("--survivor-iterations", type=int,
+                        help="iterations for the documented survivors (default: --iterations). A survivor runs "
+                             "every scenario to its end, so it is most of the bank's time; a lower count still "
+                             "shows a survivor that some scenario now kills early, and the full count belongs "
+                             "to ./run-verify --deep")
     parser.add_argument("--json", help="write the outcomes here")
     parser.add_argument("--list", action="store_true", help="list the sites and their mutants")
     parser.add_argument("--killable-only", action="store_true",
@@ -321,7 +329,10 @@ def main(argv: list[str]) -> int:
         for order in WEAKER[site.order]:
             if arguments.killable_only and f"{site.name}={order}" in survivors:
                 continue
-            outcome = run_mutant(arguments.binary, site, order, arguments.iterations, arguments.bound, survivors)
+            iterations = arguments.iterations
+            if arguments.survivor_iterations is not None and f"{site.name}={order}" in survivors:
+                iterations = arguments.survivor_iterations
+            outcome = run_mutant(arguments.binary, site, order, iterations, arguments.bound, survivors)
             outcomes.append(outcome)
             detail = (f"by {outcome.scenario} ({outcome.kind})" if outcome.scenario
                       else outcome.counterexample[:160])
