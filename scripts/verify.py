@@ -57,7 +57,8 @@ MODES = {
                      "build/verify"),
     "full": Mode("full", ["dev", "tsan", "asan", "tsan-clang", "asan-clang"]),
     "deep": Mode("deep", ["dev", "dev-clang", "tsan", "asan", "tsan-clang", "asan-clang"],
-                 {"RILL_RELACY_ITERATIONS": "1000000", "RILL_RELACY_BOUND": "2", "RILL_MUTATION_SET": "all"},
+                 {"RILL_RELACY_ITERATIONS": "1000000", "RILL_RELACY_BOUND": "2", "RILL_MUTATION_SET": "all",
+                  "RILL_FUZZ_CAMPAIGN_EXECUTIONS": "200000", "RILL_FUZZ_REINTRODUCED": "ON"},
                  "build/verify-deep", {"RILL_STRESS_SCALE": "10", "RILL_SOAK_SECONDS": "180"}),
 }
 
@@ -238,8 +239,13 @@ def layer_rows(configurations: list[Configuration]) -> list[dict]:
                                                 for match in campaigns}
                 row["fuzz_inputs_replayed"] = sum(int(match.group(1)) for check in checks
                                                   for match in re.finditer(r"(\d+) of \d+ inputs passed", check.output))
-                row["fuzz_regressions"] = len([path for path in (ROOT / "fuzz" / "regressions").glob("*")
-                                               if path.name != "README.md"])
+                row["fuzz_regressions"] = len([path for path in (ROOT / "fuzz" / "regressions").rglob("*")
+                                               if path.is_file() and path.name != "README.md"])
+                # fuzz_reintroduced (deep runs) prints its summary line first.
+                found = [match for check in checks
+                         for match in re.finditer(r"reintroduced: (\d+) of (\d+) found", check.output)]
+                if found:
+                    row["fuzz_reintroduced"] = f"{found[0].group(1)} of {found[0].group(2)} reintroduced bugs found"
             if layer == "mutation":
                 # Each bank test writes its outcomes as JSON next to it (CTest keeps only the start
                 # of a passing test's output, so the closing line cannot be relied on).
@@ -315,6 +321,8 @@ def render(mode: Mode, configurations: list[Configuration], layers: list[dict], 
             notes.append(f"targets {', '.join(row['fuzz_targets'])}: {row['fuzz_executions']:,} executions ({rates}); "
                          f"{row['fuzz_inputs_replayed']} corpus and regression inputs replayed, "
                          f"{row['fuzz_regressions']} regressions kept")
+        if "fuzz_reintroduced" in row:
+            notes.append(row["fuzz_reintroduced"] + " (docs/fuzzing.md, \"Bugs put back\")")
         if row["failures"]:
             notes.append("failed: " + ", ".join(row["failures"][:4]) + (" ..." if len(row["failures"]) > 4 else ""))
         lines.append(f"  {row['layer']:<10} {row['configuration']:<10} {row['checks']:>7} {row['passed']:>7} "
