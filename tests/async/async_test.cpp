@@ -3,7 +3,7 @@
 // threads and coroutines mixed on one channel, for every flavor.
 //
 // Threads synchronise through the channels and the run loops; no test uses a clock. This binary
-// replaces the global operator new to count allocations (R47).
+// counts allocations by wrapping operator new at link time (R47).
 #include <rill/async.hpp>
 #include <rill/rill.hpp>
 
@@ -15,7 +15,6 @@
 #include <atomic>
 #include <coroutine>
 #include <cstddef>
-#include <cstdlib>
 #include <latch>
 #include <memory>
 #include <new>
@@ -28,15 +27,23 @@ namespace {
 std::atomic<std::size_t> allocations{0};
 }  // namespace
 
-// Not inlined: g++ -O2 would otherwise see malloc in new and free in delete and warn about a
-// mismatch (-Wmismatched-new-delete) that is not one.
-[[gnu::noinline]] void* operator new(std::size_t bytes) {
+// Allocations are counted by wrapping, at link time (async.cmake), the two operators that this
+// binary's code calls to allocate: operator new(size_t) (coroutine frames, the standard library's
+// containers) and operator new(size_t, align_val_t, nothrow_t const&) (the sync layer's
+// allocate_bytes). Replacing operator new instead would not link under clang's ThreadSanitizer,
+// whose runtime defines it.
+extern "C" void* __real__Znwm(std::size_t bytes);                                            // NOLINT
+extern "C" void* __real__ZnwmSt11align_val_tRKSt9nothrow_t(std::size_t bytes, std::align_val_t alignment,
+                                                        const std::nothrow_t& tag) noexcept;  // NOLINT
+extern "C" void* __wrap__Znwm(std::size_t bytes) {                                            // NOLINT
   allocations.fetch_add(1, std::memory_order_relaxed);
-  if (void* memory = std::malloc(bytes == 0 ? 1 : bytes)) return memory;
-  throw std::bad_alloc();
+  return __real__Znwm(bytes);
 }
-[[gnu::noinline]] void operator delete(void* memory) noexcept { std::free(memory); }
-[[gnu::noinline]] void operator delete(void* memory, std::size_t) noexcept { std::free(memory); }
+extern "C" void* __wrap__ZnwmSt11align_val_tRKSt9nothrow_t(std::size_t bytes, std::align_val_t alignment,  // NOLINT
+                                                        const std::nothrow_t& tag) noexcept {
+  allocations.fetch_add(1, std::memory_order_relaxed);
+  return __real__ZnwmSt11align_val_tRKSt9nothrow_t(bytes, alignment, tag);
+}
 
 namespace {
 
