@@ -9,6 +9,10 @@ if(enabled)
            COMMAND bash ${CMAKE_CURRENT_LIST_DIR}/check_sync_layer.sh ${CMAKE_CURRENT_LIST_DIR}/fixture)
   set_tests_properties(lint_catches_raw_synchronisation PROPERTIES LABELS lint
                        PASS_REGULAR_EXPRESSION "raw synchronisation or clock outside the sync layer:\n  [^\n]*raw_atomic.hpp:[0-9]+:.*std::atomic")
+  add_test(NAME lint_catches_std_lock_guard
+           COMMAND bash ${CMAKE_CURRENT_LIST_DIR}/check_sync_layer.sh ${CMAKE_CURRENT_LIST_DIR}/fixture_lock)
+  set_tests_properties(lint_catches_std_lock_guard PROPERTIES LABELS lint
+                       PASS_REGULAR_EXPRESSION "raw synchronisation or clock outside the sync layer:\n  [^\n]*std_lock_guard.hpp:[0-9]+:.*std::lock_guard")
 endif()
 
 # Every check cites the SPEC rules it checks (// SPEC R7); this fails when a check cites a rule

@@ -86,7 +86,6 @@
 #include <cstddef>
 #include <cstdio>
 #include <exception>
-#include <mutex>
 #include <optional>
 #include <stdexcept>
 #include <string>
@@ -158,7 +157,7 @@ class run_loop {
   run_loop& operator=(const run_loop&) = delete;
 
   void post(async_work& work) {
-    std::lock_guard lock(mutex_);
+    detail::sync::lock_guard lock(mutex_);
     work.next = nullptr;
     (tail_ != nullptr ? tail_->next : head_) = &work;
     tail_ = &work;
@@ -169,7 +168,7 @@ class run_loop {
 
   /// Takes back `work` if it is queued (posted and not started); true if it was.
   bool withdraw(async_work& work) {
-    std::lock_guard lock(mutex_);
+    detail::sync::lock_guard lock(mutex_);
     async_work* previous = nullptr;
     for (async_work* current = head_; current != nullptr; previous = current, current = current->next) {
       if (current != &work) continue;
@@ -188,7 +187,7 @@ class run_loop {
     for (;;) {
       async_work* work = nullptr;
       {
-        std::lock_guard lock(mutex_);
+        detail::sync::lock_guard lock(mutex_);
         work = head_;
         if (work != nullptr) {
           head_ = work->next;
@@ -207,18 +206,18 @@ class run_loop {
 
   /// Tasks spawned and not finished yet.
   [[nodiscard]] std::size_t unfinished() const {
-    std::lock_guard lock(mutex_);
+    detail::sync::lock_guard lock(mutex_);
     return unfinished_;
   }
 
  private:
   friend class async_task;
   void task_started() {
-    std::lock_guard lock(mutex_);
+    detail::sync::lock_guard lock(mutex_);
     ++unfinished_;
   }
   void task_finished() {
-    std::lock_guard lock(mutex_);
+    detail::sync::lock_guard lock(mutex_);
     --unfinished_;
     parker_.unpark();
   }

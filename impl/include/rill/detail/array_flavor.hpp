@@ -101,6 +101,7 @@
 #pragma once
 
 #include "rill/detail/context.hpp"
+#include "rill/detail/debug_assert.hpp"
 #include "rill/detail/message_cell.hpp"
 #include "rill/detail/select_operation.hpp"
 #include "rill/detail/sync/sync.hpp"
@@ -270,6 +271,8 @@ class array_flavor {
  public:
   explicit array_flavor(std::size_t capacity)
       : capacity_(capacity), mark_bit_(mark_bit_for(capacity)), one_lap_(mark_bit_ * 2) {
+    RILL_DEBUG_ASSERT(mark_bit_ > capacity_ && (mark_bit_ & (mark_bit_ - 1)) == 0 && one_lap_ == 2 * mark_bit_,
+                      "the counter layout: index bits below mark_bit, a power of two above the capacity");
     // A capacity up to max_capacity can index the ring, but its size in bytes may not fit a
     // size_t (R2): that is a ring no allocator can give, so it fails as allocation does (R24),
     // never by wrapping the multiplication around.

@@ -41,11 +41,11 @@
 #pragma once
 
 #include "rill/detail/context.hpp"
+#include "rill/detail/debug_assert.hpp"
 #include "rill/detail/handoff_packet.hpp"
 #include "rill/detail/sync/sync.hpp"
 
 #include <cstdint>
-#include <mutex>
 
 namespace rill::detail {
 
@@ -70,12 +70,16 @@ struct waiter {
   waiter* next = nullptr;
   bool linked = false;
   bool observer = false;  // registered to learn of readiness only (rill::selector::ready)
+
+  // A waker would keep pointing at it: every registration is undone before its owner goes.
+  ~waiter() { RILL_DEBUG_ASSERT(!linked, "a waiter is destroyed while a waker still links it"); }
 };
 
 /// An intrusive FIFO of waiters; the caller holds the lock that protects it.
 class waiter_list {
  public:
   void push_back(waiter& entry) noexcept {
+    RILL_DEBUG_ASSERT(!entry.linked, "a waiter is registered twice");
     entry.previous = tail_;
     entry.next = nullptr;
     if (tail_ != nullptr) {
@@ -88,6 +92,7 @@ class waiter_list {
   }
 
   void unlink(waiter& entry) noexcept {
+    RILL_DEBUG_ASSERT(entry.linked, "a waiter is unlinked that no list holds");
     (entry.previous != nullptr ? entry.previous->next : head_) = entry.next;
     (entry.next != nullptr ? entry.next->previous : tail_) = entry.previous;
     entry.previous = entry.next = nullptr;
@@ -106,6 +111,12 @@ class waiter_list {
 /// protects it.
 class waker {
  public:
+  waker() = default;
+  waker(const waker&) = delete;
+  waker& operator=(const waker&) = delete;
+  // A channel goes only when no handle is left, and a waiting thread or coroutine holds one.
+  ~waker() { RILL_DEBUG_ASSERT(empty(), "a waker is destroyed with waiters still registered"); }
+
   void register_waiter(waiter& entry) noexcept {
     waiters_.push_back(entry);
     ++registrations_;
@@ -206,7 +217,7 @@ inline constexpr sync::ordering check = sync::ordering_site("waker.check", std::
 class sync_waker {
  public:
   void register_waiter(waiter& entry) {
-    std::lock_guard lock(mutex_);
+    sync::lock_guard lock(mutex_);
     entry.home = this;
     inner_.register_waiter(entry);
     is_empty_.store(false, waker_order::announce);
@@ -215,13 +226,13 @@ class sync_waker {
   /// Registers an observer: it is woken by every notify() from now on, and takes no
   /// notification away from a waiter.
   void register_observer(waiter& entry) {
-    std::lock_guard lock(mutex_);
+    sync::lock_guard lock(mutex_);
     inner_.register_observer(entry);
     is_empty_.store(false, waker_order::announce);
   }
 
   void unregister(waiter& entry) {
-    std::lock_guard lock(mutex_);
+    sync::lock_guard lock(mutex_);
     inner_.unregister(entry);
     is_empty_.store(inner_.empty(), waker_order::announce);
   }
@@ -230,7 +241,7 @@ class sync_waker {
   /// progress possible.
   void notify() {
     if (is_empty_.load(waker_order::check)) return;
-    std::lock_guard lock(mutex_);
+    sync::lock_guard lock(mutex_);
     if (!is_empty_.load(waker_order::check)) {
       inner_.try_select();
       inner_.notify_observers();
@@ -240,7 +251,7 @@ class sync_waker {
 
   /// Wakes every waiter with `disconnected`.
   void disconnect() {
-    std::lock_guard lock(mutex_);
+    sync::lock_guard lock(mutex_);
     inner_.disconnect();
   }
 

@@ -101,7 +101,6 @@
 #include "rill/errors.hpp"
 
 #include <cstdint>
-#include <mutex>
 #include <optional>
 #include <utility>
 
@@ -120,7 +119,7 @@ class zero_flavor {
   // code, which must not run inside the channel's critical section (R19 bounds waits for the lock
   // by the length of that section).
   send_result<T> try_send(T&& message) {
-    std::unique_lock lock(mutex_);
+    sync::unique_lock lock(mutex_);
     if (disconnected_.load()) return refuse(lock, send_errc::disconnected, message);
     if (const waker::claimed receiver = receivers_.claim_first(of_another_thread()); receiver.entry != nullptr) {
       handoff_packet& target = selected_packet(receiver);
@@ -132,7 +131,7 @@ class zero_flavor {
   }
 
   send_result<T> send(T&& message, const sync::deadline& deadline) {
-    std::unique_lock lock(mutex_);
+    sync::unique_lock lock(mutex_);
     if (disconnected_.load()) return refuse(lock, send_errc::disconnected, message);
     if (const waker::claimed receiver = receivers_.claim_first(of_another_thread()); receiver.entry != nullptr) {
       handoff_packet& target = selected_packet(receiver);
@@ -168,7 +167,7 @@ class zero_flavor {
 
   recv_result<T> try_recv() {
     recv_result<T> result(std::unexpect, recv_error::empty);
-    std::unique_lock lock(mutex_);
+    sync::unique_lock lock(mutex_);
     if (disconnected_.load()) {
       result = std::unexpected(recv_error::disconnected);
       return result;
@@ -188,13 +187,13 @@ class zero_flavor {
   }
 
   [[nodiscard]] bool is_disconnected() const {
-    std::lock_guard lock(mutex_);
+    sync::lock_guard lock(mutex_);
     return disconnected_.load();
   }
 
   /// Marks the channel disconnected and wakes everyone. True if this call did it.
   bool disconnect() {
-    std::lock_guard lock(mutex_);
+    sync::lock_guard lock(mutex_);
     if (disconnected_.load()) return false;
     disconnected_.store(true);
     senders_.disconnect();
@@ -209,7 +208,7 @@ class zero_flavor {
   // --- select (select_operation.hpp) -------------------------------------------------------
 
   bool select_try_send(select_token& token) {
-    std::lock_guard lock(mutex_);
+    sync::lock_guard lock(mutex_);
     if (disconnected_.load()) {
       token.disconnected = true;
       return true;
@@ -226,7 +225,7 @@ class zero_flavor {
   }
 
   bool select_register_send(waiter& entry) {
-    std::lock_guard lock(mutex_);
+    sync::lock_guard lock(mutex_);
     if (disconnected_.load()) return true;  // ready to report `disconnected`; nothing is linked
     if (receivers_.has_waiter(of_another_thread())) return true;  // the next try phase pairs
     entry.packet->reset(nullptr, nullptr, entry.owner);  // the message comes with completion
@@ -236,7 +235,7 @@ class zero_flavor {
   }
 
   void select_unregister_send(waiter& entry) {
-    std::lock_guard lock(mutex_);
+    sync::lock_guard lock(mutex_);
     senders_.unregister(entry);
   }
 
@@ -245,7 +244,7 @@ class zero_flavor {
   /// to accept, and the select looks again. Otherwise the token holds the receiver's packet from
   /// now on, and the receiver's link points to the token.
   bool select_accept_send(waiter& entry, select_token& token) {
-    std::lock_guard lock(mutex_);
+    sync::lock_guard lock(mutex_);
     auto* receiver = static_cast<handoff_packet*>(entry.packet->partner);
     if (receiver == nullptr) return false;
     entry.packet->partner = nullptr;
@@ -256,7 +255,7 @@ class zero_flavor {
 
   send_result<T> select_write(select_token& token, T&& message) {
     if (token.disconnected) return failed_send(send_errc::disconnected, message);
-    std::unique_lock lock(mutex_);
+    sync::unique_lock lock(mutex_);
     auto* receiver = static_cast<handoff_packet*>(token.pointer);
     if (receiver == nullptr) {
       // The receiver withdrew at its deadline: send the message as a plain send would.
@@ -272,7 +271,7 @@ class zero_flavor {
 
   void select_abandon_send(select_token& token) {
     if (token.disconnected) return;
-    std::unique_lock lock(mutex_);
+    sync::unique_lock lock(mutex_);
     auto* receiver = static_cast<handoff_packet*>(token.pointer);
     if (receiver == nullptr) return;  // the receiver withdrew: nothing to undo
     token.pointer = nullptr;
@@ -282,7 +281,7 @@ class zero_flavor {
   }
 
   bool select_try_recv(select_token&, recv_result<T>& result) {
-    std::unique_lock lock(mutex_);
+    sync::unique_lock lock(mutex_);
     if (disconnected_.load()) {
       result = std::unexpected(recv_error::disconnected);
       return true;
@@ -295,7 +294,7 @@ class zero_flavor {
   }
 
   bool select_register_recv(waiter& entry, recv_result<T>& result) {
-    std::lock_guard lock(mutex_);
+    sync::lock_guard lock(mutex_);
     if (disconnected_.load()) return true;  // ready to report `disconnected`; nothing is linked
     if (senders_.has_waiter(plain_sender_of_another_thread())) return true;  // the next try phase takes it
     entry.packet->reset(nullptr, &result, entry.owner);
@@ -318,7 +317,7 @@ class zero_flavor {
   }
 
   void select_unregister_recv(waiter& entry) {
-    std::lock_guard lock(mutex_);
+    sync::lock_guard lock(mutex_);
     receivers_.unregister(entry);
   }
 
@@ -333,7 +332,7 @@ class zero_flavor {
   /// channel is disconnected. (A waiter chosen by another channel stops counting as ready without
   /// a change here; only the opposite direction must show.)
   readiness_version readiness() const {
-    std::lock_guard lock(mutex_);
+    sync::lock_guard lock(mutex_);
     return {{senders_.registrations(), receivers_.registrations(), disconnected_.load() ? 1u : 0u, 0}, true};
   }
 
@@ -341,25 +340,25 @@ class zero_flavor {
   /// another thread waits (a select sender's message does not exist yet). Either, when the
   /// channel is disconnected.
   bool is_send_ready() {
-    std::lock_guard lock(mutex_);
+    sync::lock_guard lock(mutex_);
     return disconnected_.load() || receivers_.has_waiter(of_another_thread());
   }
   bool is_recv_ready() {
-    std::lock_guard lock(mutex_);
+    sync::lock_guard lock(mutex_);
     return disconnected_.load() || senders_.has_waiter(plain_sender_of_another_thread());
   }
 
   // Readiness observers: a send becomes possible when a receiver starts waiting, and every
   // receiver that registers notifies the observers kept in `senders_` (and vice versa).
   bool watch_send(waiter& entry) {
-    std::lock_guard lock(mutex_);
+    sync::lock_guard lock(mutex_);
     if (disconnected_.load()) return true;
     senders_.register_observer(entry);
     return receivers_.has_waiter(of_another_thread());
   }
   void unwatch_send(waiter& entry) { select_unregister_send(entry); }
   bool watch_recv(waiter& entry) {
-    std::lock_guard lock(mutex_);
+    sync::lock_guard lock(mutex_);
     if (disconnected_.load()) return true;
     receivers_.register_observer(entry);
     return senders_.has_waiter(plain_sender_of_another_thread());
@@ -388,7 +387,7 @@ class zero_flavor {
     };
   }
 
-  static send_result<T> refuse(std::unique_lock<sync::mutex>& lock, send_errc reason, T& message) {
+  static send_result<T> refuse(sync::unique_lock& lock, send_errc reason, T& message) {
     lock.unlock();
     return failed_send(reason, message);
   }
@@ -403,7 +402,7 @@ class zero_flavor {
 
   void receive_into(recv_result<T>& result, const sync::deadline& deadline) {
     for (;;) {
-      std::unique_lock lock(mutex_);
+      sync::unique_lock lock(mutex_);
       if (disconnected_.load()) {
         result = std::unexpected(recv_error::disconnected);
         return;
@@ -491,7 +490,7 @@ class zero_flavor {
   /// the hand-off already (or the partner is no select sender). Under the mutex: see
   /// handoff_packet.hpp.
   bool withdraw(handoff_packet& packet) {
-    std::lock_guard lock(mutex_);
+    sync::lock_guard lock(mutex_);
     if (packet.link == nullptr) return false;
     *packet.link = nullptr;
     packet.link = nullptr;
@@ -507,7 +506,7 @@ class zero_flavor {
 
   /// The receiver's half of a hand-off from the plain sender just chosen under `lock`: its
   /// message is taken at once.
-  void take_from(const waker::claimed& sender, std::unique_lock<sync::mutex>& lock, recv_result<T>& result) {
+  void take_from(const waker::claimed& sender, sync::unique_lock& lock, recv_result<T>& result) {
     handoff_packet& source = selected_packet(sender);
     lock.unlock();
     source.marker.mark_write();

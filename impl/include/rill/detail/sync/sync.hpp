@@ -23,7 +23,9 @@
 //                        "written" or "read" around accesses to non-atomic shared data (message
 //                        slots), so that an unsynchronised access is reported as a data race.
 //   plain<T>             a non-atomic shared variable of a small trivially copyable type.
-//   mutex                lock()/unlock()/try_lock(), usable with std::lock_guard.
+//   mutex                lock()/unlock()/try_lock(), each taking the caller's line; channel code
+//                        holds it through sync::lock_guard and sync::unique_lock (lock.hpp),
+//                        which pass their own caller's line on.
 //   parker               a one-thread sleep/wake primitive with a sticky unpark token.
 //   clock, now()         a monotonic clock; under Relacy a virtual one.
 //   spin_pause(),
@@ -41,7 +43,8 @@
 // header with these names and one more branch below; channel code does not know which it runs on.
 //
 // Nothing outside this directory may name std::atomic, std::mutex, std::condition_variable,
-// thread_local, std::this_thread or a clock's now(); `ctest -L lint` enforces it.
+// thread_local, std::this_thread, a clock's now() or the std lock guards; `ctest -L lint`
+// enforces it.
 #pragma once
 
 #if defined(RILL_SYNC_BACKEND_RELACY)
@@ -54,4 +57,5 @@
 
 #include "rill/detail/sync/backoff.hpp"
 #include "rill/detail/sync/deadline.hpp"
+#include "rill/detail/sync/lock.hpp"
 #include "rill/detail/sync/ordering_site.hpp"
