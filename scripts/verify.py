@@ -38,7 +38,7 @@ ROOT = Path(__file__).resolve().parent.parent
 REPORT_DIR = ROOT / "build" / "verify"
 
 # The order in which layers are reported; a label not listed here is reported after these.
-LAYER_ORDER = ["model", "unit", "examples", "property", "stress", "relacy", "mutation", "fuzz", "lint", "package"]
+LAYER_ORDER = ["model", "unit", "compile_fail", "examples", "property", "stress", "relacy", "mutation", "fuzz", "lint", "package"]
 
 
 @dataclass
