@@ -21,6 +21,14 @@
 //   * empty handles throw for operations and not for copies and resets (R22, R39);
 //   * exactly one handler of a select statement runs, a selected receive holds a message or
 //     `disconnected`, a selected send completes or hands back its message (R30, R32, R33);
+//   * "nothing was ready" needs an instant at which nothing was (R7, R20, R30, R36): a try_recv
+//     that reports `empty`, a statement that runs its default, try_select or try_ready, and a
+//     timed receive or selection whose deadline had passed when it began and that reports
+//     `timeout`, fail if one of their receive channels surely held a message at every instant
+//     of the call. "Surely" is a lower bound kept from the operations' starts and returns:
+//     sends that returned, less receives that returned or are still running (or hold a
+//     selection), and nothing known while a send on that channel is running (a claimed slot, a
+//     held one, may hide the messages behind it). Sequentially consistent memory only.
 //   * timer messages are never delivered before their time (R40, R41) and timers never
 //     disconnect (R43);
 //   * at the end, every message was destroyed exactly once and every allocation of the sync
@@ -180,7 +188,32 @@ class execution {
     sim::time_point earliest{};  // no message may carry an earlier time point
   };
 
+  /// What a running operation may take from, or put into, each channel: for the lower bound of
+  /// the messages a channel surely holds. Made when an operation starts and given back when it
+  /// returns, or, for a held selection, when the selection is completed or abandoned.
+  class claims {
+   public:
+    claims(execution& owner, const operation& op);
+    claims(const claims&) = delete;
+    claims& operator=(const claims&) = delete;
+    ~claims();
+    std::array<int, max_channels> receives{};  // receives this operation may make
+    std::array<int, max_channels> sends{};     // sends this operation may have running
+
+   private:
+    execution& owner_;
+  };
+
+  /// A non-blocking operation, or a timed one whose deadline had passed when it began, watching
+  /// the channels of its receive cases for an instant at which none surely held a message.
+  struct stock_watch {
+    std::array<bool, max_channels> channels{};
+    std::array<int, max_channels> own{};  // the watching operation's own claims
+    int least = 0;                         // the least lower bound seen since the call began
+  };
+
   struct held_selection {
+    std::unique_ptr<claims> claimed;  // declared first: given back after the selection is gone
     std::unique_ptr<rill::selector> selection;
     std::vector<rill::receiver<rill::instant>> timers;
     std::vector<sim::time_point> timer_earliest;
@@ -204,6 +237,7 @@ class execution {
     bool completing_held = false;  // inside complete_selected: a held send's completion may block
     std::uint8_t completing_channel = 0;
     bool finished = false;
+    std::optional<stock_watch> watch;
   };
 
   // ---- failures ----
@@ -232,6 +266,7 @@ class execution {
   void setup();
   void thread_body(unsigned index);
   void execute(thread_state& me, const operation& op);
+  void dispatch(thread_state& me, const operation& op);
   void execute_send(thread_state& me, const operation& op);
   void execute_recv(thread_state& me, const operation& op);
   void execute_handles(thread_state& me, const operation& op);
@@ -310,6 +345,31 @@ class execution {
     }
   }
   void received(thread_state& me, std::uint8_t channel, int id, const moment& started);
+  [[nodiscard]] int surely_held(const stock_watch& watch) const {
+    int total = 0;
+    for (std::size_t c = 0; c < program_.channels.size() && c < max_channels; ++c) {
+      if (!watch.channels[c] || program_.channels[c].kind == flavor::zero || claimed_sends_[c] > 0) continue;
+      total += std::max(0, sent_to_[c] - received_from_[c] - abandoned_from_[c] - (claimed_receives_[c] - watch.own[c]));
+    }
+    return total;
+  }
+  void stock_changed() {
+    for (auto& each : threads_) {
+      if (each->watch) each->watch->least = std::min(each->watch->least, surely_held(*each->watch));
+    }
+  }
+  void start_watch(thread_state& me, const operation& op, const claims& claimed);
+  /// The operation reports that nothing was ready (R7, R20, R30, R36): some instant of the call
+  /// must have had no message surely in its receive channels.
+  void nothing_ready(thread_state& me, const char* rule, const std::string& what) {
+    if (!me.watch || me.watch->least < 1) return;
+    std::string channels;
+    for (int c = 0; c < max_channels; ++c) {
+      if (me.watch->channels[c]) channels += (channels.empty() ? "ch" : " or ch") + std::to_string(c);
+    }
+    fail(std::string(rule) + ": " + what + ", but " + channels +
+         " held a message at every instant of the call (sent before it began, or during it, and not received)");
+  }
   void check_send(thread_state& me, std::uint8_t channel, int id, const moment& started,
                   const rill::send_result<message>& result, op_code code, span_class timeout, sim::time_point start);
   void check_recv(thread_state& me, std::uint8_t channel, const moment& started,
@@ -372,6 +432,13 @@ class execution {
   // channel never buffers more than the first minus the second counted when a query starts.
   std::array<int, max_channels> made_for_{};
   std::array<int, max_channels> received_from_{};
+  // The lower bound of the messages each channel surely holds (see the oracle at the top): sends
+  // that returned successfully, selected receives abandoned (each may have destroyed one), and
+  // the claims of the operations running or held.
+  std::array<int, max_channels> sent_to_{};
+  std::array<int, max_channels> abandoned_from_{};
+  std::array<int, max_channels> claimed_receives_{};
+  std::array<int, max_channels> claimed_sends_{};
   bool waits_for_itself_ = false;  // the run ended with threads blocked on their own held selection
 
   /// The channels of the operation a thread is blocked in (its channel, or its selection's).
@@ -638,7 +705,82 @@ inline void execution::release_everything(thread_state& me) {
   me.timer.receiver.reset();
 }
 
+inline execution::claims::claims(execution& owner, const operation& op) : owner_(owner) {
+  switch (op.code) {
+    case op_code::send:
+    case op_code::try_send:
+    case op_code::send_for:
+    case op_code::send_until: sends[op.channel] = 1; break;
+    case op_code::recv:
+    case op_code::try_recv:
+    case op_code::recv_for:
+    case op_code::recv_until: receives[op.channel] = 1; break;
+    case op_code::iterate: receives[op.channel] = op.limit; break;
+    case op_code::try_iterate: receives[op.channel] = sequence_space * max_threads; break;
+    case op_code::select:
+    case op_code::selector:
+      for (const select_case& each : op.cases) {
+        if (each.kind == case_kind::recv) ++receives[each.channel];
+        if (each.kind == case_kind::send) ++sends[each.channel];
+      }
+      break;
+    default: break;
+  }
+  for (int c = 0; c < max_channels; ++c) {
+    owner_.claimed_receives_[c] += receives[c];
+    owner_.claimed_sends_[c] += sends[c];
+  }
+  owner_.stock_changed();
+}
+
+inline execution::claims::~claims() {
+  for (int c = 0; c < max_channels; ++c) {
+    owner_.claimed_receives_[c] -= receives[c];
+    owner_.claimed_sends_[c] -= sends[c];
+  }
+  owner_.stock_changed();
+}
+
+inline void execution::start_watch(thread_state& me, const operation& op, const claims& claimed) {
+  if (scheduler_->weak()) return;  // "at every instant" needs one order of all steps
+  const bool passed = op.timeout == span_class::zero || op.timeout == span_class::negative;
+  bool watches = false;
+  switch (op.code) {
+    case op_code::try_recv: watches = true; break;
+    case op_code::recv_for:
+    case op_code::recv_until: watches = passed; break;
+    case op_code::select:
+      watches = op.fallback == fallback_kind::on_default || (op.fallback == fallback_kind::on_timeout && passed);
+      break;
+    case op_code::selector:
+      watches = op.mode == selector_mode::try_select || op.mode == selector_mode::try_ready ||
+                ((op.mode == selector_mode::select_for || op.mode == selector_mode::ready_for) && passed);
+      break;
+    default: break;
+  }
+  if (!watches) return;
+  stock_watch watch;
+  watch.own = claimed.receives;
+  for (int c = 0; c < max_channels; ++c) watch.channels[c] = claimed.receives[c] > 0;
+  watch.least = surely_held(watch);
+  me.watch = watch;
+}
+
 inline void execution::execute(thread_state& me, const operation& op) {
+  auto claimed = std::make_unique<claims>(*this, op);
+  start_watch(me, op, *claimed);
+  struct end_watch {
+    thread_state& me;
+    ~end_watch() { me.watch.reset(); }
+  } ending{me};
+  dispatch(me, op);
+  // A held selection keeps its claims until it is completed or abandoned.
+  if (op.code == op_code::selector && me.held != nullptr && me.held->op == &op && !me.held->claimed) {
+    me.held->claimed = std::move(claimed);
+  }
+}
+
+inline void execution::dispatch(thread_state& me, const operation& op) {
   switch (op.code) {
     case op_code::send:
     case op_code::try_send:
@@ -703,6 +845,7 @@ inline void execution::received(thread_state& me, std::uint8_t channel, int id, 
   history.emplace_back(sequence, started.step);
   ++received_[id];
   ++received_from_[channel];
+  stock_changed();
 }
 
 inline void execution::check_send(thread_state&, std::uint8_t channel, int id, const moment& started,
@@ -714,6 +857,8 @@ inline void execution::check_send(thread_state&, std::uint8_t channel, int id, c
     if (disconnected_before) {
       fail("R12: a send on ch" + std::to_string(channel) + " succeeded after the channel was seen disconnected");
     }
+    ++sent_to_[channel];
+    stock_changed();
     return;
   }
   const auto& error = result.error();
@@ -770,6 +915,7 @@ inline void execution::check_recv(thread_state& me, std::uint8_t channel, const 
     case rill::recv_error::empty:
       // SPEC R6, R8: only try_recv reports empty.
       if (code != op_code::try_recv) fail("R6: only try_recv reports empty");
+      nothing_ready(me, "R7", "try_recv reported empty");
       if (drained_before(channel, started)) {
         fail("R10: try_recv reported empty after a receive reported ch" + std::to_string(channel) + " disconnected");
       }
@@ -777,6 +923,7 @@ inline void execution::check_recv(thread_state& me, std::uint8_t channel, const 
     case rill::recv_error::timeout:
       // SPEC R8, R20
       if (code == op_code::recv || code == op_code::try_recv) return fail("R8: an untimed receive reported timeout");
+      nothing_ready(me, "R20", "a timed receive whose deadline had passed when it began reported timeout");
       if (drained_before(channel, started)) {
         fail("R8: a timed receive reported timeout on ch" + std::to_string(channel) +
              " after a receive reported it disconnected and drained");
@@ -1155,6 +1302,9 @@ inline void execution::execute_select(thread_state& me, const operation& op) {
   }
   if (out.fallback) {
     event(me, op.fallback == fallback_kind::on_default ? "-> default" : "-> timeout");
+    nothing_ready(me, "R30", op.fallback == fallback_kind::on_default
+                                 ? "a select statement ran its default"
+                                 : "a select statement whose deadline had passed when it began timed out");
     if (op.fallback == fallback_kind::on_timeout) check_timeout("R30", op.timeout, start);
     return;
   }
@@ -1252,6 +1402,8 @@ inline void execution::execute_selector(thread_state& me, const operation& op) {
         if (op.mode == selector_mode::try_select && result.error() != rill::select_error::would_block) {
           fail("R30: try_select reported timeout");
         }
+        nothing_ready(me, "R30", "selector::" + std::string(op.mode == selector_mode::try_select ? "try_select" : "select_for") +
+                                     " reported " + std::string(rill::to_string(result.error())));
         if (op.mode == selector_mode::select_for) {
           if (result.error() != rill::select_error::timeout) return fail("R30: select_for reported would_block");
           check_timeout("R30", op.timeout, start);
@@ -1271,6 +1423,8 @@ inline void execution::execute_selector(thread_state& me, const operation& op) {
                                                 : selection.ready_for(timeout);
       if (!result) {
         event(me, "-> " + std::string(rill::to_string(result.error())));
+        nothing_ready(me, "R36", "selector::" + std::string(op.mode == selector_mode::try_ready ? "try_ready" : "ready_for") +
+                                     " reported " + std::string(rill::to_string(result.error())));
         if (op.mode == selector_mode::ready_for) {
           if (result.error() != rill::select_error::timeout) return fail("R36: ready_for reported would_block");
           check_timeout("R36", op.timeout, start);
@@ -1322,6 +1476,10 @@ inline void execution::complete_selected(thread_state& me, held_selection& held,
   if (!complete) {
     // SPEC R34: an abandoned receive's message is destroyed; an abandoned send sends nothing.
     if (each.kind == case_kind::send && program_.channels[each.channel].kind == flavor::array) maybe_hole_[each.channel] = true;
+    if (each.kind == case_kind::recv) {
+      ++abandoned_from_[each.channel];  // its message, if it took one, is destroyed
+      stock_changed();
+    }
     chosen.abandon();
     event(me, "-> abandoned");
     return;
