@@ -168,4 +168,47 @@ using zero_timed_recv_withdraws_select = zero_timed_recv_withdraws<true>;
 RILL_SCENARIO(zero_timed_recv_withdraws_plain, "R8, R9, R20, R33");
 RILL_SCENARIO(zero_timed_recv_withdraws_select, "R8, R9, R20, R30, R33");
 
+// zero_nonblocking_select_send_after_withdrawal: SPEC R8, R19, R30. Thread 0 makes a timed
+// receive; thread 1 runs a select statement with a send case and a default. The statement's try
+// phase may pair its send with thread 0's waiting receive, and thread 0's deadline may pass
+// before the statement hands the message over; thread 0 then withdraws and reports `timeout`.
+// The statement must not then wait for another receiver (none will come: a statement with a
+// default never waits for another thread, R19, R30): it looks again and runs its default. Either
+// the message reached thread 0 and the send case ran, or neither happened. A statement that
+// completed its send as a blocking send would wait here for ever, which Relacy reports.
+struct zero_nonblocking_select_send_after_withdrawal
+    : rl::test_suite<zero_nonblocking_select_send_after_withdrawal, 2> {
+  std::optional<std::pair<sender<owned_message>, receiver<owned_message>>> channel;
+  int received = 0;  // each written by one thread, read in after(), when both have ended
+  int sent = 0;
+
+  void before() {
+    detail::sync::reset_virtual_time();
+    channel.emplace(make_channel<owned_message, 0>());
+    received = sent = 0;
+  }
+  void after() {
+    RILL_MODEL_ASSERT(received == sent);
+    channel.reset();
+  }
+
+  void thread(unsigned index) {
+    using namespace std::chrono_literals;
+    if (index == 0) {
+      auto timed = channel->second.recv_for(1ms);
+      RILL_MODEL_ASSERT(timed.has_value() ? timed->value() == 5 : timed.error() == recv_error::timeout);
+      received = timed.has_value() ? 1 : 0;
+    } else {
+      owned_message message(5);
+      const int outcome = select(on_send(channel->first, std::move(message), [](const send_result<owned_message>& result) {
+                                   RILL_MODEL_ASSERT(result.has_value());
+                                   return 1;
+                                 }),
+                                 on_default([] { return 0; }));
+      sent = outcome;
+    }
+  }
+};
+RILL_SCENARIO(zero_nonblocking_select_send_after_withdrawal, "R8, R19, R30");
+
 }  // namespace rill::verify

@@ -417,7 +417,13 @@ decltype(auto) run_statement(Cases&&... cases) {
           "statement would block forever");
     }
 
-    const select_outcome outcome = run_select(pointers, order, deadline, blocking, Mode);
+    // A selected send is claimed before its message is made: a rendezvous receiver paired with
+    // it may have withdrawn at its deadline since the selection, and then nothing was selected;
+    // the statement looks again, under its own deadline or default (R19, R30).
+    select_outcome outcome = run_select(pointers, order, deadline, blocking, Mode);
+    while (outcome.status == select_outcome::selected && !pointers[outcome.index]->table->claim(*pointers[outcome.index])) {
+      outcome = run_select(pointers, order, deadline, blocking, Mode);
+    }
     const std::size_t fired = outcome.status == select_outcome::selected ? positions::case_of_operation[outcome.index]
                                                                            : positions::fallback_position;
 

@@ -72,6 +72,10 @@ struct operation_table {
   sync::deadline (*ready_at)(operation&);  // when a timer becomes ready; no deadline otherwise
   void (*abandon)(operation&);             // send: release what try_select or accept committed
   readiness_version (*version)(operation&);
+  // send: make the commitment final before the message is made (a select statement, before it
+  // converts the message or calls a lazy case's callable). False if the partner has given the
+  // pairing up since (a rendezvous receiver at its deadline): nothing was selected after all.
+  bool (*claim)(operation&);
 };
 
 struct operation {
@@ -117,6 +121,7 @@ struct flavor_operations {
       },
       [](operation&) {},  // a receive holds nothing of the channel's once it is selected
       [](operation& op) { return channel(op).readiness(); },
+      [](operation&) { return true; },  // a selected receive already holds its result
   };
 
   static constexpr operation_table send{
@@ -131,6 +136,13 @@ struct flavor_operations {
       &no_deadline,
       [](operation& op) { channel(op).select_abandon_send(op.token); },
       [](operation& op) { return channel(op).readiness(); },
+      [](operation& op) {
+        if constexpr (requires(Flavor& flavor, select_token& token) { flavor.select_claim_send(token); }) {
+          return channel(op).select_claim_send(op.token);
+        } else {
+          return true;  // a slot or a permission cannot be taken back by anyone else
+        }
+      },
   };
 };
 

@@ -58,8 +58,11 @@
 //   * a receiver paired with a select sender keeps its deadline (R8, R20): when it passes before
 //     the select sender has claimed the hand-off, the receiver withdraws (under the mutex,
 //     handoff_packet.hpp) and reports `timeout` (a select: accept fails, and the select goes on
-//     to its own timeout or another operation). The select sender's completion then finds no
-//     receiver and behaves as a plain blocking send of its message: it pairs with another
+//     to its own timeout or another operation). A select statement claims the hand-off
+//     (select_claim_send) as soon as its selection returns; if the receiver withdrew before
+//     that, the statement selected nothing and looks again, so a statement with a default never
+//     waits for a receiver (R19, R30). A held selection's completion (rill::selector) that finds
+//     its receiver gone behaves as a plain blocking send of its message: it pairs with another
 //     receiver, waits for one, or hands the message back with `disconnected`. No message is lost,
 //     duplicated or sent to nobody. An abandonment finds no receiver and does nothing (R34).
 //
@@ -250,6 +253,21 @@ class zero_flavor {
     entry.packet->partner = nullptr;
     token.pointer = receiver;
     receiver->link = &token.pointer;
+    return true;
+  }
+
+  /// A select statement claims the hand-off to the receiver its try phase (or accept) paired
+  /// with, before it makes the message: from here on the receiver cannot withdraw. If it has
+  /// withdrawn already (its deadline passed), nothing was selected: the statement looks again
+  /// rather than send as a blocking send would, which a statement with a default or a passed
+  /// deadline may not do (R19, R30). A held selection (rill::selector) does not claim early: its
+  /// completion may come much later, and the receiver keeps its deadline until then (R8, R33).
+  bool select_claim_send(select_token& token) {
+    if (token.disconnected) return true;
+    sync::lock_guard lock(mutex_);
+    auto* receiver = static_cast<handoff_packet*>(token.pointer);
+    if (receiver == nullptr) return false;
+    receiver->link = nullptr;  // claimed: withdraw() now fails, and the receiver waits for us
     return true;
   }
 
