@@ -378,7 +378,11 @@ class array_flavor {
   }
 
   [[nodiscard]] std::size_t size() const {
-    for (;;) {
+    // A retry waits for another thread: a send that moved tail, or a give-back in progress,
+    // which may be preempted half done. So it snoozes (spins, then yields, R19): a retry that
+    // did neither kept that thread off a shared processor for ever.
+    sync::backoff backoff;
+    for (;; backoff.snooze()) {
       // A consistent pair: tail did not move while head was read. Equal readings of tail prove
       // that only while tail only grows; a give-back (A3u) moves it back, and a new claim can
       // bring it to the same value again, so no give-back may overlap the readings: the count
