@@ -96,21 +96,40 @@ using channel_ref = std::variant<std::monostate, shared_state<array_flavor<T>>*,
                                  shared_state<zero_flavor<T>>*, shared_state<never_flavor<T>>*,
                                  timer_ref<T, at_flavor>, timer_ref<T, tick_flavor>>;
 
+/// The alternatives of channel_ref, by name, in the variant's order.
+namespace alternative {
+inline constexpr std::size_t empty = 0;
+inline constexpr std::size_t array = 1;
+inline constexpr std::size_t list = 2;
+inline constexpr std::size_t zero = 3;
+inline constexpr std::size_t never = 4;
+inline constexpr std::size_t at = 5;    // receiver<instant> only
+inline constexpr std::size_t tick = 6;  // receiver<instant> only
+}  // namespace alternative
+static_assert(std::is_same_v<std::variant_alternative_t<alternative::empty, channel_ref<int>>, std::monostate> &&
+                  std::is_same_v<std::variant_alternative_t<alternative::array, channel_ref<int>>, shared_state<array_flavor<int>>*> &&
+                  std::is_same_v<std::variant_alternative_t<alternative::list, channel_ref<int>>, shared_state<list_flavor<int>>*> &&
+                  std::is_same_v<std::variant_alternative_t<alternative::zero, channel_ref<int>>, shared_state<zero_flavor<int>>*> &&
+                  std::is_same_v<std::variant_alternative_t<alternative::never, channel_ref<int>>, shared_state<never_flavor<int>>*> &&
+                  std::is_same_v<std::variant_alternative_t<alternative::at, channel_ref<instant>>, shared_state<at_flavor>*> &&
+                  std::is_same_v<std::variant_alternative_t<alternative::tick, channel_ref<instant>>, shared_state<tick_flavor>*>,
+              "the names of channel_ref's alternatives follow its order");
+
 /// Calls `action(state)` with the typed shared state, or throws for an empty handle (R22).
 template <class T, class Action>
 decltype(auto) dispatch(const channel_ref<T>& ref, const char* operation, Action&& action) {
   switch (ref.index()) {
-    case 1: return action(*std::get<1>(ref));
-    case 2: return action(*std::get<2>(ref));
-    case 3: return action(*std::get<3>(ref));
-    case 4: return action(*std::get<4>(ref));
-    case 5:
-      if constexpr (std::is_same_v<T, instant>) return action(*std::get<5>(ref));
+    case alternative::array: return action(*std::get<alternative::array>(ref));
+    case alternative::list: return action(*std::get<alternative::list>(ref));
+    case alternative::zero: return action(*std::get<alternative::zero>(ref));
+    case alternative::never: return action(*std::get<alternative::never>(ref));
+    case alternative::at:
+      if constexpr (std::is_same_v<T, instant>) return action(*std::get<alternative::at>(ref));
       break;  // unreachable: only a receiver<instant> can hold a timer
-    case 6:
-      if constexpr (std::is_same_v<T, instant>) return action(*std::get<6>(ref));
+    case alternative::tick:
+      if constexpr (std::is_same_v<T, instant>) return action(*std::get<alternative::tick>(ref));
       break;
-    default: break;
+    default: break;  // alternative::empty
   }
   throw empty_handle_error(operation);
 }
@@ -136,7 +155,7 @@ const void* identity_of(const channel_ref<T>& ref) noexcept {
 template <class T>
 bool same_channel(const channel_ref<T>& left, const channel_ref<T>& right) noexcept {
   using never_state = shared_state<never_flavor<T>>*;
-  if (left.index() == 0 || right.index() == 0) return false;
+  if (left.index() == alternative::empty || right.index() == alternative::empty) return false;
   if (std::holds_alternative<never_state>(left) && std::holds_alternative<never_state>(right)) return true;
   return left == right;
 }
@@ -227,12 +246,12 @@ class sender {
 
   /// Releases this handle now; the sender becomes empty (R21, R22).
   void reset() noexcept {
-    if (ref_.index() == 0) return;
+    if (ref_.index() == detail::alternative::empty) return;
     detail::dispatch<T>(ref_, "reset", [](auto& state) { state.release_sender(); });
     ref_ = {};
   }
 
-  [[nodiscard]] bool valid() const noexcept { return ref_.index() != 0; }
+  [[nodiscard]] bool valid() const noexcept { return ref_.index() != detail::alternative::empty; }
   explicit operator bool() const noexcept { return valid(); }
 
   [[nodiscard]] std::size_t size() const {
@@ -334,12 +353,12 @@ class receiver {
   /// Releases this handle now; the receiver becomes empty. If it was the last receiver, every
   /// buffered message is destroyed (R11).
   void reset() noexcept {
-    if (ref_.index() == 0) return;
+    if (ref_.index() == detail::alternative::empty) return;
     detail::dispatch<T>(ref_, "reset", [](auto& state) { state.release_receiver(); });
     ref_ = {};
   }
 
-  [[nodiscard]] bool valid() const noexcept { return ref_.index() != 0; }
+  [[nodiscard]] bool valid() const noexcept { return ref_.index() != detail::alternative::empty; }
   explicit operator bool() const noexcept { return valid(); }
 
   [[nodiscard]] std::size_t size() const {

@@ -104,39 +104,39 @@ struct flavor_operations {
   static sync::deadline no_deadline(operation&) { return std::nullopt; }
 
   static constexpr operation_table receive{
-      false,
-      [](operation& op) { return channel(op).select_try_recv(op.token, result(op)); },
-      [](operation& op) { return channel(op).select_register_recv(op.entry, result(op)); },
-      [](operation& op) { channel(op).select_unregister_recv(op.entry); },
-      [](operation& op) { return channel(op).select_accept_recv(op.entry, op.token, result(op)); },
-      [](operation& op) { return channel(op).is_recv_ready(); },
-      [](operation& op) { return channel(op).watch_recv(op.entry); },
-      [](operation& op) { channel(op).unwatch_recv(op.entry); },
-      [](operation& op) -> sync::deadline {
+      .is_send = false,
+      .try_select = [](operation& op) { return channel(op).select_try_recv(op.token, result(op)); },
+      .register_waiter = [](operation& op) { return channel(op).select_register_recv(op.entry, result(op)); },
+      .unregister_waiter = [](operation& op) { channel(op).select_unregister_recv(op.entry); },
+      .accept = [](operation& op) { return channel(op).select_accept_recv(op.entry, op.token, result(op)); },
+      .is_ready = [](operation& op) { return channel(op).is_recv_ready(); },
+      .watch = [](operation& op) { return channel(op).watch_recv(op.entry); },
+      .unwatch = [](operation& op) { channel(op).unwatch_recv(op.entry); },
+      .ready_at = [](operation& op) -> sync::deadline {
         if constexpr (requires(Flavor& flavor) { flavor.recv_ready_at(); }) {
           return channel(op).recv_ready_at();
         } else {
           return std::nullopt;
         }
       },
-      [](operation&) {},  // a receive holds nothing of the channel's once it is selected
-      [](operation& op) { return channel(op).readiness(); },
-      [](operation&) { return true; },  // a selected receive already holds its result
+      .abandon = [](operation&) {},  // a receive holds nothing of the channel's once it is selected
+      .version = [](operation& op) { return channel(op).readiness(); },
+      .claim = [](operation&) { return true; },  // a selected receive already holds its result
   };
 
   static constexpr operation_table send{
-      true,
-      [](operation& op) { return channel(op).select_try_send(op.token); },
-      [](operation& op) { return channel(op).select_register_send(op.entry); },
-      [](operation& op) { channel(op).select_unregister_send(op.entry); },
-      [](operation& op) { return channel(op).select_accept_send(op.entry, op.token); },
-      [](operation& op) { return channel(op).is_send_ready(); },
-      [](operation& op) { return channel(op).watch_send(op.entry); },
-      [](operation& op) { channel(op).unwatch_send(op.entry); },
-      &no_deadline,
-      [](operation& op) { channel(op).select_abandon_send(op.token); },
-      [](operation& op) { return channel(op).readiness(); },
-      [](operation& op) {
+      .is_send = true,
+      .try_select = [](operation& op) { return channel(op).select_try_send(op.token); },
+      .register_waiter = [](operation& op) { return channel(op).select_register_send(op.entry); },
+      .unregister_waiter = [](operation& op) { channel(op).select_unregister_send(op.entry); },
+      .accept = [](operation& op) { return channel(op).select_accept_send(op.entry, op.token); },
+      .is_ready = [](operation& op) { return channel(op).is_send_ready(); },
+      .watch = [](operation& op) { return channel(op).watch_send(op.entry); },
+      .unwatch = [](operation& op) { channel(op).unwatch_send(op.entry); },
+      .ready_at = &no_deadline,
+      .abandon = [](operation& op) { channel(op).select_abandon_send(op.token); },
+      .version = [](operation& op) { return channel(op).readiness(); },
+      .claim = [](operation& op) {
         if constexpr (requires(Flavor& flavor, select_token& token) { flavor.select_claim_send(token); }) {
           return channel(op).select_claim_send(op.token);
         } else {
