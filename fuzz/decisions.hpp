@@ -16,8 +16,8 @@
 // value is 0. So every input terminates (a livelock excepted, which the scheduler's step budget
 // reports), and short inputs mean few preemptions.
 //
-// random_input() makes a whole input from a seed: the campaign mode of fuzz/replay, which needs
-// no fuzzing engine and finds, per execution, what uniform random testing finds.
+// splitmix is the campaign mode's generator (fuzz/generator.hpp makes whole inputs from a seed)
+// and PCT's.
 #pragma once
 
 #include "rill/detail/sync/sync.hpp"
@@ -90,25 +90,6 @@ class splitmix {
  private:
   std::uint64_t state_;
 };
-
-/// A whole input from a seed: a random program and a random schedule whose run lengths are
-/// mostly short (many preemptions) and sometimes long. The program part (the length byte and
-/// the program) is the same whatever follows, so a PCT campaign runs the same programs.
-inline std::vector<std::uint8_t> random_input(std::uint64_t seed) {
-  splitmix random(seed);
-  std::vector<std::uint8_t> input;
-  const std::size_t program_length = 8 + random.below(120);
-  input.push_back(static_cast<std::uint8_t>(program_length));
-  for (std::size_t i = 0; i < program_length; ++i) input.push_back(static_cast<std::uint8_t>(random.next()));
-  const std::size_t pairs = random.below(400);
-  for (std::size_t i = 0; i < pairs; ++i) {
-    input.push_back(static_cast<std::uint8_t>(random.next()));
-    const std::uint64_t shape = random.below(4);
-    const std::uint64_t length = shape < 2 ? random.below(4) : shape == 2 ? random.below(32) : random.below(256);
-    input.push_back(static_cast<std::uint8_t>(length));
-  }
-  return input;
-}
 
 /// PCT (Burckhardt, Kothari, Musuvathi, Nagarakatte, ASPLOS 2010): every thread gets a random
 /// distinct priority, d - 1 change points are drawn among the first `steps` scheduling points,

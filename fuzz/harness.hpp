@@ -56,6 +56,7 @@
 #include <array>
 #include <chrono>
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <new>
 #include <optional>
@@ -142,6 +143,8 @@ struct run_options {
   sim::decision_source* decisions = nullptr;
   /// Allocations by the program's threads may fail, by decision (sim::options::allocation_failures).
   bool allocation_failures = false;
+  /// Sees every step after it took effect, when set (a guided campaign's coverage; fuzz/guided.hpp).
+  std::function<void(const sim::step&)> observer;
 };
 
 inline nanoseconds duration_of(span_class which) {
@@ -546,7 +549,12 @@ inline run_report execution::run() {
   if (options_.trace != nullptr) {
     print(program_, *options_.trace);
     *options_.trace << "memory: " << (settings.weak_memory ? "weak" : "sequentially consistent") << "\n";
-    scheduler.observer = [this](const sim::step& taken) { print_step(taken); };
+    scheduler.observer = [this](const sim::step& taken) {
+      print_step(taken);
+      if (options_.observer) options_.observer(taken);
+    };
+  } else if (options_.observer) {
+    scheduler.observer = options_.observer;
   }
   // SPEC R4, R7, R19, R30, R36: an operation that never waits for another thread never parks (a
   // held selection's completion excepted, which may be a blocking send).

@@ -170,7 +170,7 @@ def main(argv: list[str]) -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--replay", help="the fuzz replay executable (target fuzz_replay)")
     parser.add_argument("--executions", type=int, default=20000, help="per target and policy (default 20000)")
-    parser.add_argument("--policies", nargs="+", default=["uniform", "pct"], choices=["uniform", "pct"])
+    parser.add_argument("--policies", nargs="+", default=["uniform", "pct"], choices=["uniform", "pct", "guided"])
     parser.add_argument("--depth", type=int, default=3, help="PCT's depth d (default 3)")
     parser.add_argument("--seed", type=int, default=1)
     parser.add_argument("--jobs", type=int, default=2)
@@ -186,7 +186,7 @@ def main(argv: list[str]) -> int:
 
     if arguments.from_json:
         mutants = json.loads(Path(arguments.from_json).read_text())
-        arguments.policies = [policy for policy in ("uniform", "pct") if policy in mutants[0]]
+        arguments.policies = [policy for policy in ("uniform", "pct", "guided") if policy in mutants[0]]
         arguments.executions = mutants[0].get("budget", arguments.executions)
     else:
         mutants = run_all(arguments)

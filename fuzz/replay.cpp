@@ -14,7 +14,10 @@
 //   --allocation-failures     an allocation by a program's thread may fail, by decision (one value
 //                             byte per allocation; 1 answer in 8 fails it), as SPEC R24 allows
 // Options of a campaign:
-//   --policy uniform|pct      the schedule: the input's random bytes (uniform), or PCT
+//   --policy uniform|pct|guided
+//                             the inputs: fresh random inputs (uniform), their programs under PCT
+//                             schedules (pct), or coverage-guided: mutations of earlier inputs
+//                             that reached a new site or switch pair (guided, fuzz/guided.hpp)
 //   --depth D                 PCT's bug depth (default 3)
 //
 // A campaign with --mutate ends with one line that verify/mutation/fuzz_table.py reads:
@@ -27,6 +30,8 @@
 // The target (the repertoire of operations, fuzz/program.hpp) defaults to the name of the file's
 // directory when that is a target's name (fuzz/corpus/select/...), else `all`.
 // Exit status: 0 if every run passed, 1 if one failed, 2 on a usage error.
+#include "generator.hpp"
+#include "guided.hpp"
 #include "harness.hpp"
 
 #include <chrono>
@@ -49,7 +54,7 @@ using rill::fuzz::target;
   std::cerr << "usage: replay [--target channel|select|timer|all] [--quiet] [--memory sc|weak|input]\n"
                "              [--mutate SITE=ORDER] [--allocation-failures] FILE|DIR...\n"
                "       replay --campaign N [--seed S] [--target T] [--save DIR] [--memory M] [--mutate SITE=ORDER]\n"
-               "              [--policy uniform|pct] [--depth D]\n";
+               "              [--policy uniform|pct|guided] [--depth D]\n";
   std::exit(2);
 }
 
@@ -105,6 +110,7 @@ int main(int argc, char** argv) {
   rill::fuzz::run_options common;
   std::string mutant;
   bool pct = false;
+  bool guided = false;
   unsigned depth = 3;
   for (int i = 1; i < argc; ++i) {
     const std::string argument = argv[i];
@@ -141,8 +147,9 @@ int main(int argc, char** argv) {
       common.allocation_failures = true;
     } else if (argument == "--policy" && has_value) {
       const std::string policy = argv[++i];
-      if (policy != "uniform" && policy != "pct") usage();
+      if (policy != "uniform" && policy != "pct" && policy != "guided") usage();
       pct = policy == "pct";
+      guided = policy == "guided";
     } else if (argument == "--depth" && has_value) {
       depth = static_cast<unsigned>(std::strtoul(argv[++i], nullptr, 10));
       if (depth == 0) usage();
@@ -176,7 +183,7 @@ int main(int argc, char** argv) {
   if (campaign > 0) {
     target which = target::all;
     if (!named_target.empty()) rill::fuzz::parse_target(named_target, which);
-    const std::string policy = pct ? "pct" : "uniform";
+    const std::string policy = pct ? "pct" : guided ? "guided" : "uniform";
     const std::string name = std::string(rill::fuzz::to_string(which));
     auto& weakened = rill::detail::sync::sim::current_mutant();
     const auto began = std::chrono::steady_clock::now();
@@ -185,9 +192,11 @@ int main(int argc, char** argv) {
     std::uint64_t rescued = 0;
     std::uint64_t own_failures = 0;  // with a mutant: failures the library has without it too
     std::uint64_t pct_steps = 100;  // PCT's estimate of k: the previous execution's steps
+    rill::fuzz::guided_inputs mutator(seed, which);
     for (std::uint64_t run = 0; run < campaign; ++run) {
-      std::vector<std::uint8_t> input = rill::fuzz::random_input(seed + run);
+      std::vector<std::uint8_t> input = guided ? mutator.next(seed + run) : rill::fuzz::random_input(seed + run, which);
       rill::fuzz::run_options options = common;
+      if (guided) options.observer = [&mutator](const rill::detail::sync::sim::step& taken) { mutator.observe(taken); };
       std::optional<rill::fuzz::pct_decisions> priorities;
       if (pct) {
         input.resize(1 + input[0]);  // the program part; the schedule is PCT's
@@ -199,6 +208,7 @@ int main(int argc, char** argv) {
         pct_steps = std::clamp<std::uint64_t>(report.steps, 20, 2000);
         input.insert(input.end(), priorities->schedule().begin(), priorities->schedule().end());
       }
+      if (guided) mutator.learn(input);
       steps += report.steps;
       switches += report.switches;
       rescued += report.rescued ? 1 : 0;
@@ -238,6 +248,9 @@ int main(int argc, char** argv) {
               << static_cast<std::uint64_t>(campaign / seconds) << " execs/s, " << steps / campaign
               << " steps/execution, " << static_cast<std::uint64_t>(switches / seconds) << " switches/s, " << rescued
               << " programs blocked for ever and were rescued"
+              << (guided ? ", corpus of " + std::to_string(mutator.corpus_size()) + " inputs, " +
+                               std::to_string(mutator.features()) + " features"
+                         : "")
               << (own_failures != 0 ? ", " + std::to_string(own_failures) + " failures without the mutant too" : "")
               << "\n";
     if (!mutant.empty()) {
