@@ -100,6 +100,7 @@
 // behind a held slot).
 #pragma once
 
+#include "rill/detail/blocking_wait.hpp"
 #include "rill/detail/context.hpp"
 #include "rill/detail/debug_assert.hpp"
 #include "rill/detail/message_cell.hpp"
@@ -319,27 +320,15 @@ class array_flavor {
 
   send_result<T> send(T&& message, const sync::deadline& deadline) {
     token claimed;
-    for (;;) {
-      sync::backoff backoff;
-      for (;;) {
-        const claim outcome = start_send(claimed);
-        if (outcome == claim::claimed) return write(claimed, std::move(message));
-        if (outcome == claim::disconnected) return failed_send(send_errc::disconnected, message);
-        if (backoff.is_completed()) break;
-        backoff.snooze();
-      }
-      if (sync::has_passed(deadline)) {
-        return failed_send(send_errc::timeout, message);
-      }
-      context waiting;
-      waiter entry(waiting);
-      senders_.register_waiter(entry);
-      // (Y) of the waker pattern: room appeared (or a disconnect) between our last try and the
-      // registration? Then do not park.
-      if (!is_full() || is_disconnected()) waiting.try_select(selection_aborted);
-      waiting.wait_until(deadline);
-      senders_.unregister(entry);
-    }
+    claim outcome = claim::unavailable;
+    const bool done = wait_until_done(
+        deadline, [&] { return (outcome = start_send(claimed)) != claim::unavailable; },
+        [&](waiter& entry) { senders_.register_waiter(entry); },
+        // (Y) of the waker pattern: room appeared (or a disconnect) since the last attempt?
+        [&] { return !is_full() || is_disconnected(); }, [&](waiter& entry) { senders_.unregister(entry); });
+    if (!done) return failed_send(send_errc::timeout, message);
+    if (outcome == claim::claimed) return write(claimed, std::move(message));
+    return failed_send(send_errc::disconnected, message);
   }
 
   recv_result<T> try_recv() {
@@ -354,27 +343,16 @@ class array_flavor {
 
   recv_result<T> recv(const sync::deadline& deadline) {
     token claimed;
-    for (;;) {
-      sync::backoff backoff;
-      for (;;) {
-        const claim outcome = start_recv(claimed);
-        if (outcome == claim::claimed) return read(claimed);
-        if (outcome == claim::disconnected) return std::unexpected(recv_error::disconnected);
-        if (backoff.is_completed()) break;
-        backoff.snooze();
-      }
-      if (sync::has_passed(deadline)) {
-        return std::unexpected(recv_error::timeout);
-      }
-      context waiting;
-      waiter entry(waiting);
-      register_receiver(entry);
-      // (Y) of the waker pattern: a message (or a disconnect) between our last try and the
-      // registration? Then do not park. A slot held by a selected send is no message.
-      if (may_receive()) waiting.try_select(selection_aborted);
-      waiting.wait_until(deadline);
-      unregister_receiver(entry);
-    }
+    claim outcome = claim::unavailable;
+    const bool done = wait_until_done(
+        deadline, [&] { return (outcome = start_recv(claimed)) != claim::unavailable; },
+        [&](waiter& entry) { register_receiver(entry); },
+        // (Y) of the waker pattern: a message (or a disconnect) since the last attempt? A slot
+        // held by a selected send is no message.
+        [&] { return may_receive(); }, [&](waiter& entry) { unregister_receiver(entry); });
+    if (!done) return std::unexpected(recv_error::timeout);
+    if (outcome == claim::claimed) return read(claimed);
+    return std::unexpected(recv_error::disconnected);
   }
 
   [[nodiscard]] std::size_t size() const {

@@ -45,6 +45,7 @@
 // Model-checking scenarios: verify/relacy/ (list_*).
 #pragma once
 
+#include "rill/detail/blocking_wait.hpp"
 #include "rill/detail/context.hpp"
 #include "rill/detail/message_cell.hpp"
 #include "rill/detail/select_operation.hpp"
@@ -259,23 +260,15 @@ class list_flavor {
 
   recv_result<T> recv(const sync::deadline& deadline) {
     token claimed;
-    for (;;) {
-      sync::backoff backoff;
-      for (;;) {
-        const claim outcome = start_recv(claimed);
-        if (outcome == claim::claimed) return read(claimed);
-        if (outcome == claim::disconnected) return std::unexpected(recv_error::disconnected);
-        if (backoff.is_completed()) break;
-        backoff.snooze();
-      }
-      if (sync::has_passed(deadline)) return std::unexpected(recv_error::timeout);
-      context waiting;
-      waiter entry(waiting);
-      receivers_.register_waiter(entry);
-      if (!is_empty() || is_disconnected()) waiting.try_select(selection_aborted);
-      waiting.wait_until(deadline);
-      receivers_.unregister(entry);
-    }
+    claim outcome = claim::unavailable;
+    const bool done = wait_until_done(
+        deadline, [&] { return (outcome = start_recv(claimed)) != claim::unavailable; },
+        [&](waiter& entry) { receivers_.register_waiter(entry); },
+        // (Y) of the waker pattern: a message (or a disconnect) since the last attempt?
+        [&] { return !is_empty() || is_disconnected(); }, [&](waiter& entry) { receivers_.unregister(entry); });
+    if (!done) return std::unexpected(recv_error::timeout);
+    if (outcome == claim::claimed) return read(claimed);
+    return std::unexpected(recv_error::disconnected);
   }
 
   [[nodiscard]] std::size_t size() const {
