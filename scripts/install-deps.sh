@@ -15,6 +15,8 @@ test_packages=(
   # toolchain
   g++ cmake ninja-build make git
   clang-19 libclang-rt-19-dev llvm-19
+  # the lint label: formatting (.clang-format) and static analysis (.clang-tidy)
+  clang-format-19 clang-tidy-19
   # test and verification libraries
   libgtest-dev libgmock-dev librapidcheck-dev relacy-dev
   # reporting (run-verify, the mutation bank, spec/coverage.py)

@@ -118,6 +118,8 @@
 
 namespace rill::detail {
 
+// One ordering site per line, as scripts/ordering_guide.py and the mutation bank read them.
+// clang-format off
 namespace array_order {
 // (A1) relaxed: the tail value is only a guess that the compare-exchange (A3) validates; the
 //      slot's ownership is established by the stamp load (A2), not by this load.
@@ -235,6 +237,7 @@ inline constexpr sync::ordering held_recheck = sync::ordering_site("array.held_r
 //      left costs notifies that find nobody.
 inline constexpr sync::ordering receiver_count = sync::ordering_site("array.receiver_count", std::memory_order_relaxed);  // (A19)
 }  // namespace array_order
+// clang-format on
 
 template <class T>
 class array_flavor {

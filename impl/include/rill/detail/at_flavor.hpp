@@ -35,10 +35,13 @@
 
 namespace rill::detail {
 
+// One ordering site per line, as scripts/ordering_guide.py and the mutation bank read them.
+// clang-format off
 namespace at_order {
 inline constexpr sync::ordering take = sync::ordering_site("at.take", std::memory_order_relaxed);    // (T1)
 inline constexpr sync::ordering taken = sync::ordering_site("at.taken", std::memory_order_relaxed);  // (T2)
 }  // namespace at_order
+// clang-format on
 
 class at_flavor : public timer_channel<at_flavor> {
  public:

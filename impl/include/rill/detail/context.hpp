@@ -68,6 +68,8 @@ inline constexpr selection selection_aborted = 1;
 inline constexpr selection selection_disconnected = 2;
 inline constexpr selection selection_sleeping = 3;  // still waiting; the owner parks (see above)
 
+// One ordering site per line, as scripts/ordering_guide.py and the mutation bank read them.
+// clang-format off
 namespace context_order {
 // (C1) acq_rel on success: release publishes what the selecting thread did before choosing this
 //      context to the owner's acquire load (C2). The acquire half synchronises with nothing: a
@@ -104,6 +106,7 @@ inline constexpr sync::ordering observe =
 inline constexpr sync::ordering announce =
     sync::ordering_site("context.announce", std::memory_order_relaxed);  // (C3)
 }  // namespace context_order
+// clang-format on
 
 class context {
  public:

@@ -102,6 +102,8 @@
 
 namespace rill::detail {
 
+// One ordering site per line, as scripts/ordering_guide.py and the mutation bank read them.
+// clang-format off
 namespace handoff_order {
 inline constexpr sync::ordering done = sync::ordering_site("zero.handoff_done", std::memory_order_release);  // (Z2)
 inline constexpr sync::ordering observe = sync::ordering_site("zero.handoff_observe", std::memory_order_acquire);  // (Z3)
@@ -109,6 +111,7 @@ inline constexpr sync::ordering reset = sync::ordering_site("zero.handoff_reset"
 inline constexpr sync::ordering announce = sync::ordering_site("zero.handoff_announce", std::memory_order_relaxed);  // (Z5)
 inline constexpr sync::ordering sleeper = sync::ordering_site("zero.handoff_sleeper", std::memory_order_relaxed);  // (Z6)
 }  // namespace handoff_order
+// clang-format on
 
 struct handoff_packet {
   enum status : int { pending = 0, sleeping = 1, done = 2, declined = 3 };

@@ -71,6 +71,8 @@
 
 namespace rill::detail {
 
+// One ordering site per line, as scripts/ordering_guide.py and the mutation bank read them.
+// clang-format off
 namespace list_order {
 // (L1) acquire: the tail index and block are read together; acquire pairs with the release
 //      stores (L5) of a sender that installed the next block, so the block pointer read after
@@ -139,6 +141,7 @@ inline constexpr sync::ordering snapshot = sync::ordering_site("list.snapshot", 
 //      showed the release half was never needed.)
 inline constexpr sync::ordering take_head_block = sync::ordering_site("list.take_head_block", std::memory_order_acquire);  // (L16)
 }  // namespace list_order
+// clang-format on
 
 template <class T>
 class list_flavor {

@@ -71,6 +71,8 @@ namespace rill::detail {
 
 enum class select_order : unsigned char { unbiased, biased };
 
+// One ordering site per line, as scripts/ordering_guide.py and the mutation bank read them.
+// clang-format off
 namespace single_user_order {
 // (G1) relaxed: the exchange is a read-modify-write, so of two calls whose exchanges both come
 //      before either call's (G2) in the flag's modification order, the second reads the first's
@@ -82,6 +84,7 @@ inline constexpr sync::ordering enter = sync::ordering_site("selector.enter", st
 // (G2) relaxed: clears the flag at the end of a call; nothing is published through it (G1).
 inline constexpr sync::ordering leave = sync::ordering_site("selector.leave", std::memory_order_relaxed);  // (G2)
 }  // namespace single_user_order
+// clang-format on
 
 /// Holds `in_use` for one member call of a rill::selector (R39); throws std::logic_error naming
 /// `caller` if another thread holds it. Costs one uncontended read-modify-write (an xchg on x86)

@@ -30,6 +30,8 @@
 
 namespace rill::detail {
 
+// One ordering site per line, as scripts/ordering_guide.py and the mutation bank read them.
+// clang-format off
 namespace shared_order {
 inline constexpr sync::ordering count_up = sync::ordering_site("shared.count_up", std::memory_order_relaxed);  // (K1)
 inline constexpr sync::ordering count_down = sync::ordering_site("shared.count_down", std::memory_order_acq_rel);  // (K2)
@@ -38,6 +40,7 @@ inline constexpr sync::ordering destroy = sync::ordering_site("shared.destroy", 
 //      caller's information; nothing is synchronised through them.
 inline constexpr sync::ordering count_read = sync::ordering_site("shared.count_read", std::memory_order_relaxed);  // (K4)
 }  // namespace shared_order
+// clang-format on
 
 template <class Flavor>
 class shared_state {

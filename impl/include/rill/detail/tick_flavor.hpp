@@ -41,10 +41,13 @@
 
 namespace rill::detail {
 
+// One ordering site per line, as scripts/ordering_guide.py and the mutation bank read them.
+// clang-format off
 namespace tick_order {
 inline constexpr sync::ordering consume = sync::ordering_site("tick.consume", std::memory_order_relaxed);  // (P1)
 inline constexpr sync::ordering observe = sync::ordering_site("tick.observe", std::memory_order_relaxed);  // (P2)
 }  // namespace tick_order
+// clang-format on
 
 class tick_flavor : public timer_channel<tick_flavor> {
  public:

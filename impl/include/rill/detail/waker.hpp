@@ -204,6 +204,8 @@ class waker {
   std::uint64_t registrations_ = 0;
 };
 
+// One ordering site per line, as scripts/ordering_guide.py and the mutation bank read them.
+// clang-format off
 namespace waker_order {
 // (W1)/(W2) seq_cst: the store-load pattern described above; they pair with the flavor's seq_cst
 //      claim of head or tail (X) and its seq_cst snapshot loads in the re-check (Y). Weakened to
@@ -212,6 +214,7 @@ namespace waker_order {
 inline constexpr sync::ordering announce = sync::ordering_site("waker.announce", std::memory_order_seq_cst);  // (W1)
 inline constexpr sync::ordering check = sync::ordering_site("waker.check", std::memory_order_seq_cst);        // (W2)
 }  // namespace waker_order
+// clang-format on
 
 /// A waker with its own lock and a lock-free "anybody waiting?" check.
 class sync_waker {
