@@ -22,9 +22,7 @@ int main() {
     return 0;
   }
   switch (result.error()) {
-    case rill::recv_error::timeout:
-      std::printf("Timed out: no message within a second.\n");
-      break;
+    case rill::recv_error::timeout: std::printf("Timed out: no message within a second.\n"); break;
     case rill::recv_error::disconnected:
       std::printf("The channel is closed: every sender is gone (disconnected, not a timeout).\n");
       break;

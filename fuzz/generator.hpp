@@ -127,9 +127,8 @@ inline std::vector<std::uint8_t> swarm_program(splitmix& random, target which) {
       program.push_back(entry);
       // Mostly the first handle slot (the second holds a handle only after a clone).
       const bool first_slot = random.below(4) != 0;
-      program.push_back(draw_byte(random, [&](std::uint8_t b) {
-        return spans.has(span_of(b, 6)) && (!first_slot || (b / 3) % 2 == 0);
-      }));
+      program.push_back(draw_byte(
+          random, [&](std::uint8_t b) { return spans.has(span_of(b, 6)) && (!first_slot || (b / 3) % 2 == 0); }));
       const op_code code = ops[entry];
       if (code != op_code::select && code != op_code::selector) continue;
       const std::uint8_t shape = draw_byte(random, [&](std::uint8_t b) { return fallbacks.has((b / 3) % 3); });

@@ -62,8 +62,8 @@
 #include <optional>
 #include <ostream>
 #include <sstream>
-#include <type_traits>
 #include <string>
+#include <type_traits>
 #include <utility>
 #include <vector>
 
@@ -212,7 +212,7 @@ class execution {
   struct stock_watch {
     std::array<bool, max_channels> channels{};
     std::array<int, max_channels> own{};  // the watching operation's own claims
-    int least = 0;                         // the least lower bound seen since the call began
+    int least = 0;                        // the least lower bound seen since the call began
   };
 
   struct held_selection {
@@ -256,8 +256,8 @@ class execution {
   // ---- tracing ----
   void event(const thread_state& me, const std::string& text) {
     if (options_.trace == nullptr) return;
-    *options_.trace << "[" << scheduler_->steps() << " " << time_text() << "] T" << me.id << " op "
-                    << me.current_index << ": " << text << "\n";
+    *options_.trace << "[" << scheduler_->steps() << " " << time_text() << "] T" << me.id << " op " << me.current_index
+                    << ": " << text << "\n";
   }
   std::string time_text() const {
     const auto elapsed = scheduler_->now() - sim::time_point(std::chrono::seconds(1));
@@ -352,7 +352,8 @@ class execution {
     int total = 0;
     for (std::size_t c = 0; c < program_.channels.size() && c < max_channels; ++c) {
       if (!watch.channels[c] || program_.channels[c].kind == flavor::zero || claimed_sends_[c] > 0) continue;
-      total += std::max(0, sent_to_[c] - received_from_[c] - abandoned_from_[c] - (claimed_receives_[c] - watch.own[c]));
+      total +=
+          std::max(0, sent_to_[c] - received_from_[c] - abandoned_from_[c] - (claimed_receives_[c] - watch.own[c]));
     }
     return total;
   }
@@ -388,7 +389,8 @@ class execution {
       case op_code::timer_tick: return true;
       case op_code::select:
       case op_code::selector:
-        return std::any_of(op.cases.begin(), op.cases.end(), [](const select_case& each) { return each.kind == case_kind::timer; });
+        return std::any_of(op.cases.begin(), op.cases.end(),
+                           [](const select_case& each) { return each.kind == case_kind::timer; });
       default: return false;
     }
   }
@@ -530,7 +532,8 @@ inline void execution::print_step(const sim::step& taken) {
     out << " " << (taken.site_name != nullptr ? taken.site_name : "(unnamed)") << "/" << sim::to_string(taken.order);
   }
   if (taken.has_value) out << " = " << taken.value;
-  if (taken.stale != 0) out << " (stale: read past " << taken.stale << " newer store" << (taken.stale > 1 ? "s" : "") << ")";
+  if (taken.stale != 0)
+    out << " (stale: read past " << taken.stale << " newer store" << (taken.stale > 1 ? "s" : "") << ")";
   out << "  " << file << ":" << taken.where.line() << "\n";
 }
 
@@ -540,8 +543,8 @@ inline run_report execution::run() {
   settings.spurious_failures = program_.spurious_failures;
   settings.no_progress_limit = options_.no_progress_limit;
   settings.allocation_failures = options_.allocation_failures;
-  settings.weak_memory = options_.memory == memory_model::weak ||
-                         (options_.memory == memory_model::from_input && program_.weak_memory);
+  settings.weak_memory =
+      options_.memory == memory_model::weak || (options_.memory == memory_model::from_input && program_.weak_memory);
   sim::scheduler scheduler(decisions_, settings);
   scheduler_ = &scheduler;
   sim::active() = &scheduler;
@@ -562,8 +565,8 @@ inline run_report execution::run() {
     if (scheduler_->current() >= threads_.size()) return;  // the rescue
     const thread_state& me = *threads_[scheduler_->current()];
     if (me.current != nullptr && !me.completing_held && never_blocks(*me.current)) {
-      fail("R19: T" + std::to_string(me.id) + " parks inside an operation that does not block (" + describe(*me.current) +
-           ")");
+      fail("R19: T" + std::to_string(me.id) + " parks inside an operation that does not block (" +
+           describe(*me.current) + ")");
     }
   };
   const long long allocations_before = sim::live_allocations();
@@ -577,8 +580,8 @@ inline run_report execution::run() {
     if (status == sim::run_status::finished) break;
     if (status == sim::run_status::step_limit) {
       // SPEC R19: operations finish; a spin that never ends is a bug.
-      fail("R19: livelock: " + std::to_string(settings.no_progress_limit) +
-           " steps without any operation returning\n" + describe_blocked());
+      fail("R19: livelock: " + std::to_string(settings.no_progress_limit) + " steps without any operation returning\n" +
+           describe_blocked());
       break;
     }
     if (status == sim::run_status::stopped) {
@@ -651,8 +654,9 @@ inline void execution::setup() {
   }
   for (std::size_t c = 0; c < program_.channels.size() && c < max_channels; ++c) {
     const channel_spec& spec = program_.channels[c];
-    auto [sender, receiver] =
-        spec.kind == flavor::list ? rill::unbounded<message>() : rill::bounded<message>(spec.kind == flavor::zero ? 0 : spec.capacity);
+    auto [sender, receiver] = spec.kind == flavor::list
+                                  ? rill::unbounded<message>()
+                                  : rill::bounded<message>(spec.kind == flavor::zero ? 0 : spec.capacity);
     int holders = 0;
     for (unsigned t = 0; t < thread_count; ++t) {
       const std::uint8_t holds = program_.threads[t].handles[c];
@@ -830,12 +834,15 @@ inline void execution::received(thread_state& me, std::uint8_t channel, int id, 
                 " and received from ch" + std::to_string(channel));
   }
   if (received_[id] != 0) return fail("R9: " + message_name(id) + " received twice");
-  if (returned_[id] != 0) return fail("R9: " + message_name(id) + " was handed back by its failed send and also received");
+  if (returned_[id] != 0)
+    return fail("R9: " + message_name(id) + " was handed back by its failed send and also received");
   if (destroyed_[id] != 0) return fail("R25: " + message_name(id) + " received after it was destroyed");
   // SPEC R10: once a receive reported `disconnected`, the channel is drained for good.
   if (drained_before(channel, started)) {
-    return fail("R10: " + message_name(id) + " received by a receive that started after another reported "
-                "ch" + std::to_string(channel) + " disconnected (drained)");
+    return fail("R10: " + message_name(id) +
+                " received by a receive that started after another reported "
+                "ch" +
+                std::to_string(channel) + " disconnected (drained)");
   }
   // SPEC R13: one sender's messages reach one receiving thread in the order they were sent. A
   // selected receive takes its message when it is selected (R30) and hands it over when it is
@@ -846,8 +853,8 @@ inline void execution::received(thread_state& me, std::uint8_t channel, int id, 
   for (const auto& [earlier_sequence, earlier_start] : history) {
     if ((earlier_start < started.step) != (earlier_sequence < sequence)) {
       return fail("R13: T" + std::to_string(me.id) + " received " + message_name(id) + " and " +
-                  message_name(sender * sequence_space + earlier_sequence) +
-                  " from the same sender on ch" + std::to_string(channel) + " out of order");
+                  message_name(sender * sequence_space + earlier_sequence) + " from the same sender on ch" +
+                  std::to_string(channel) + " out of order");
     }
   }
   history.emplace_back(sequence, started.step);
@@ -872,13 +879,14 @@ inline void execution::check_send(thread_state&, std::uint8_t channel, int id, c
   const auto& error = result.error();
   // SPEC R9: a failed send hands back its own message.
   if (error.message.id() != id) {
-    return fail("R9: a failed send handed back " + message_name(error.message.id()) + " instead of " + message_name(id));
+    return fail("R9: a failed send handed back " + message_name(error.message.id()) + " instead of " +
+                message_name(id));
   }
   ++returned_[id];
   // SPEC R4: disconnection is checked first.
   if (disconnected_before && error.reason != rill::send_errc::disconnected) {
-    return fail("R4: a send on ch" + std::to_string(channel) + " reported " + std::string(rill::to_string(error.reason)) +
-                " after the channel was seen disconnected");
+    return fail("R4: a send on ch" + std::to_string(channel) + " reported " +
+                std::string(rill::to_string(error.reason)) + " after the channel was seen disconnected");
   }
   switch (error.reason) {
     case rill::send_errc::full:
@@ -909,9 +917,8 @@ inline void execution::check_disconnection_visible(const thread_state& me, std::
   const int sender = sender_thread_[channel];
   if (sender < 0 || sender == static_cast<int>(me.id)) return;
   if (!scheduler_->clock_of(me.id).covers(static_cast<unsigned>(sender), release_epoch_[channel])) {
-    fail("R16: T" + std::to_string(me.id) + " learned that ch" + std::to_string(channel) +
-         " is disconnected, but T" + std::to_string(sender) +
-         "'s release of its last sender (or its close) does not happen-before that");
+    fail("R16: T" + std::to_string(me.id) + " learned that ch" + std::to_string(channel) + " is disconnected, but T" +
+         std::to_string(sender) + "'s release of its last sender (or its close) does not happen-before that");
   }
 }
 
@@ -1121,8 +1128,8 @@ inline void execution::execute_query(thread_state& me, const operation& op) {
     // SPEC R26: size() is a value the channel had during the call. (Under weak memory a query may
     // read an older state, from before receives that came earlier in the interleaving.)
     if (!scheduler_->weak() && size > static_cast<std::size_t>(std::max(at_most, 0))) {
-      fail("R26: size() " + std::to_string(size) + " is more than the " + std::to_string(at_most) +
-           " messages ch" + std::to_string(channel) + " can hold (made for it and not received)");
+      fail("R26: size() " + std::to_string(size) + " is more than the " + std::to_string(at_most) + " messages ch" +
+           std::to_string(channel) + " can hold (made for it and not received)");
     }
     switch (spec.kind) {
       case flavor::array:
@@ -1241,7 +1248,8 @@ void finish(context& cx, Cases&&... cases) {
 inline rill::receiver<rill::instant> make_timer(context& cx, std::size_t index) {
   const span_class delay = cx.op->cases[index].delay;
   const sim::time_point start = cx.scheduler->now();
-  cx.timer_earliest[index] = delay == span_class::max || duration_of(delay) <= nanoseconds(0) ? start : start + duration_of(delay);
+  cx.timer_earliest[index] =
+      delay == span_class::max || duration_of(delay) <= nanoseconds(0) ? start : start + duration_of(delay);
   return rill::after(duration_of(delay));
 }
 
@@ -1260,7 +1268,8 @@ void build(context& cx, std::size_t next, Cases&&... cases) {
                        rill::on_send(cx.senders[each.channel][each.slot], std::move(*cx.payloads[next]),
                                      send_handler{cx.out, index}));
         case case_kind::timer:
-          return build(cx, next + 1, std::forward<Cases>(cases)..., rill::on_recv(make_timer(cx, next), timer_handler{cx.out, index}));
+          return build(cx, next + 1, std::forward<Cases>(cases)...,
+                       rill::on_recv(make_timer(cx, next), timer_handler{cx.out, index}));
       }
     }
   }
@@ -1310,9 +1319,10 @@ inline void execution::execute_select(thread_state& me, const operation& op) {
   }
   if (out.fallback) {
     event(me, op.fallback == fallback_kind::on_default ? "-> default" : "-> timeout");
-    nothing_ready(me, "R30", op.fallback == fallback_kind::on_default
-                                 ? "a select statement ran its default"
-                                 : "a select statement whose deadline had passed when it began timed out");
+    nothing_ready(me, "R30",
+                  op.fallback == fallback_kind::on_default
+                      ? "a select statement ran its default"
+                      : "a select statement whose deadline had passed when it began timed out");
     if (op.fallback == fallback_kind::on_timeout) check_timeout("R30", op.timeout, start);
     return;
   }
@@ -1331,7 +1341,8 @@ inline void execution::execute_select(thread_state& me, const operation& op) {
     case case_kind::send: {
       const auto& result = *out.sent;
       event(me, "-> case " + std::to_string(out.chosen) + " " +
-                    (result ? "sent " + message_name(cx.ids[out.chosen]) : std::string(rill::to_string(result.error().reason))));
+                    (result ? "sent " + message_name(cx.ids[out.chosen])
+                            : std::string(rill::to_string(result.error().reason))));
       // SPEC R32, R33: a selected send completes, or reports disconnected (or, unbounded,
       // out_of_memory: R24, checked by check_send) and hands its message back.
       if (!result && result.error().reason != rill::send_errc::disconnected &&
@@ -1410,8 +1421,9 @@ inline void execution::execute_selector(thread_state& me, const operation& op) {
         if (op.mode == selector_mode::try_select && result.error() != rill::select_error::would_block) {
           fail("R30: try_select reported timeout");
         }
-        nothing_ready(me, "R30", "selector::" + std::string(op.mode == selector_mode::try_select ? "try_select" : "select_for") +
-                                     " reported " + std::string(rill::to_string(result.error())));
+        nothing_ready(me, "R30",
+                      "selector::" + std::string(op.mode == selector_mode::try_select ? "try_select" : "select_for") +
+                          " reported " + std::string(rill::to_string(result.error())));
         if (op.mode == selector_mode::select_for) {
           if (result.error() != rill::select_error::timeout) return fail("R30: select_for reported would_block");
           check_timeout("R30", op.timeout, start);
@@ -1431,8 +1443,9 @@ inline void execution::execute_selector(thread_state& me, const operation& op) {
                                                 : selection.ready_for(timeout);
       if (!result) {
         event(me, "-> " + std::string(rill::to_string(result.error())));
-        nothing_ready(me, "R36", "selector::" + std::string(op.mode == selector_mode::try_ready ? "try_ready" : "ready_for") +
-                                     " reported " + std::string(rill::to_string(result.error())));
+        nothing_ready(me, "R36",
+                      "selector::" + std::string(op.mode == selector_mode::try_ready ? "try_ready" : "ready_for") +
+                          " reported " + std::string(rill::to_string(result.error())));
         if (op.mode == selector_mode::ready_for) {
           if (result.error() != rill::select_error::timeout) return fail("R36: ready_for reported would_block");
           check_timeout("R36", op.timeout, start);
@@ -1483,7 +1496,8 @@ inline void execution::complete_selected(thread_state& me, held_selection& held,
   rill::selected_operation& chosen = *held.chosen;
   if (!complete) {
     // SPEC R34: an abandoned receive's message is destroyed; an abandoned send sends nothing.
-    if (each.kind == case_kind::send && program_.channels[each.channel].kind == flavor::array) maybe_hole_[each.channel] = true;
+    if (each.kind == case_kind::send && program_.channels[each.channel].kind == flavor::array)
+      maybe_hole_[each.channel] = true;
     if (each.kind == case_kind::recv) {
       ++abandoned_from_[each.channel];  // its message, if it took one, is destroyed
       stock_changed();
@@ -1497,7 +1511,8 @@ inline void execution::complete_selected(thread_state& me, held_selection& held,
     case case_kind::recv: {
       // SPEC R30, R32, R33: a selected receive holds a message, or disconnected.
       rill::recv_result<message> result = chosen.recv(me.receivers[each.channel][each.slot]);
-      event(me, "-> completed: " + (result ? message_name(result->id()) : std::string(rill::to_string(result.error()))));
+      event(me,
+            "-> completed: " + (result ? message_name(result->id()) : std::string(rill::to_string(result.error()))));
       if (!result && result.error() != rill::recv_error::disconnected) {
         return fail("R30: a selected receive reported " + std::string(rill::to_string(result.error())));
       }
@@ -1507,17 +1522,19 @@ inline void execution::complete_selected(thread_state& me, held_selection& held,
       if (held.reserved_id < 0) held.reserved_id = new_id(me, each.channel);
       rill::send_result<message> result = chosen.send(me.senders[each.channel][each.slot], message(held.reserved_id));
       event(me, "-> completed: " + (result ? "sent " + message_name(held.reserved_id)
-                                            : std::string(rill::to_string(result.error().reason))));
+                                           : std::string(rill::to_string(result.error().reason))));
       // SPEC R33: disconnected, or out_of_memory on an unbounded channel (R24, checked by check_send).
       if (!result && result.error().reason != rill::send_errc::disconnected &&
           result.error().reason != rill::send_errc::out_of_memory) {
         return fail("R33: a selected send reported " + std::string(rill::to_string(result.error().reason)));
       }
-      return check_send(me, each.channel, held.reserved_id, held.started, result, op_code::send, span_class::max, start);
+      return check_send(me, each.channel, held.reserved_id, held.started, result, op_code::send, span_class::max,
+                        start);
     }
     case case_kind::timer: {
       std::size_t timer_index = 0;
-      for (std::size_t k = 0; k < held.case_number; ++k) timer_index += held.op->cases[k].kind == case_kind::timer ? 1 : 0;
+      for (std::size_t k = 0; k < held.case_number; ++k)
+        timer_index += held.op->cases[k].kind == case_kind::timer ? 1 : 0;
       rill::recv_result<rill::instant> result = chosen.recv(held.timers[timer_index]);
       event(me, "-> completed (timer)");
       return check_timer_message(result, held.timer_earliest[held.case_number], false, "a selected timer");
@@ -1538,7 +1555,8 @@ inline void execution::execute_timer(thread_state& me, const operation& op) {
       return;
     case op_code::timer_at:
       me.timer.receiver = rill::at(deadline_of(op.timeout, start));
-      me.timer.earliest = op.timeout == span_class::max || delay <= nanoseconds(0) ? sim::time_point::min() : start + delay;
+      me.timer.earliest =
+          op.timeout == span_class::max || delay <= nanoseconds(0) ? sim::time_point::min() : start + delay;
       event(me, "-> timer made");
       return;
     case op_code::timer_tick:
@@ -1559,7 +1577,8 @@ inline void execution::execute_timer(thread_state& me, const operation& op) {
   const bool was_empty = !timer.valid();
   try {
     const span_class timeout = op.timeout == span_class::max ? span_class::hour : op.timeout;
-    const rill::recv_result<rill::instant> result = op.slot == 0 ? timer.try_recv() : timer.recv_for(duration_of(timeout));
+    const rill::recv_result<rill::instant> result =
+        op.slot == 0 ? timer.try_recv() : timer.recv_for(duration_of(timeout));
     if (was_empty) return fail("R22: a receive on an empty timer handle did not throw");
     event(me, result ? "-> a time point" : "-> " + std::string(rill::to_string(result.error())));
     check_timer_message(result, me.timer.earliest, true, "a timer");
@@ -1594,15 +1613,17 @@ inline std::string execution::describe_blocked() const {
       case sim::scheduler::state::finished: text += ", finished"; break;
     }
     if (thread.status != sim::scheduler::state::runnable) {
-      text += std::string(" at ") + thread.blocked_where.file_name() + ":" + std::to_string(thread.blocked_where.line());
+      text +=
+          std::string(" at ") + thread.blocked_where.file_name() + ":" + std::to_string(thread.blocked_where.line());
     }
     text += "\n";
   }
   for (unsigned extra = static_cast<unsigned>(threads_.size()); extra < scheduler_->thread_count(); ++extra) {
     const auto& thread = scheduler_->thread_at(extra);
     if (thread.status == sim::scheduler::state::finished) continue;
-    text += "  the rescue thread, " + std::string(thread.status == sim::scheduler::state::runnable ? "runnable" : "blocked") +
-            " at " + thread.blocked_where.file_name() + ":" + std::to_string(thread.blocked_where.line()) + "\n";
+    text += "  the rescue thread, " +
+            std::string(thread.status == sim::scheduler::state::runnable ? "runnable" : "blocked") + " at " +
+            thread.blocked_where.file_name() + ":" + std::to_string(thread.blocked_where.line()) + "\n";
   }
   return text;
 }
@@ -1656,8 +1677,8 @@ inline void execution::rescue() {
       case op_code::iterate: waits.push_back({each->id, op.channel, false, waiting::plain}); break;
       case op_code::select:
       case op_code::selector: {
-        const bool readiness = op.code == op_code::selector &&
-                               (op.mode == selector_mode::ready || op.mode == selector_mode::ready_for);
+        const bool readiness =
+            op.code == op_code::selector && (op.mode == selector_mode::ready || op.mode == selector_mode::ready_for);
         for (const auto& option : op.cases) {
           if (option.kind != case_kind::timer) {
             waits.push_back({each->id, option.channel, option.kind == case_kind::send,
@@ -1708,8 +1729,9 @@ inline void execution::rescue() {
       }
     }
     if (!could.empty()) {
-      return fail("R19: lost wake-up: T" + std::to_string(each.thread) + " waits to " + (each.send ? "send on" : "receive from") +
-                  " ch" + std::to_string(each.channel) + ", which " + could + "\n" + describe_blocked());
+      return fail("R19: lost wake-up: T" + std::to_string(each.thread) + " waits to " +
+                  (each.send ? "send on" : "receive from") + " ch" + std::to_string(each.channel) + ", which " + could +
+                  "\n" + describe_blocked());
     }
   }
   // The program blocks for ever, legitimately: close every channel, and every waiting thread must wake.

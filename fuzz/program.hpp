@@ -37,19 +37,37 @@ struct channel_spec {
 };
 
 enum class op_code : std::uint8_t {
-  send, try_send, send_for, send_until,
-  recv, try_recv, recv_for, recv_until,
-  close, clone_sender, clone_receiver, reset_sender, reset_receiver,
-  iterate, try_iterate, query,
-  select, selector, finish_held,
-  timer_after, timer_at, timer_tick, timer_recv,
+  send,
+  try_send,
+  send_for,
+  send_until,
+  recv,
+  try_recv,
+  recv_for,
+  recv_until,
+  close,
+  clone_sender,
+  clone_receiver,
+  reset_sender,
+  reset_receiver,
+  iterate,
+  try_iterate,
+  query,
+  select,
+  selector,
+  finish_held,
+  timer_after,
+  timer_at,
+  timer_tick,
+  timer_recv,
 };
 
 inline std::string_view to_string(op_code code) {
   constexpr std::string_view names[] = {
-      "send", "try_send", "send_for", "send_until", "recv", "try_recv", "recv_for", "recv_until",
-      "close", "clone_sender", "clone_receiver", "reset_sender", "reset_receiver", "iterate", "try_iterate",
-      "query", "select", "selector", "finish_held", "timer_after", "timer_at", "timer_tick", "timer_recv"};
+      "send",           "try_send",    "send_for",    "send_until",   "recv",           "try_recv",
+      "recv_for",       "recv_until",  "close",       "clone_sender", "clone_receiver", "reset_sender",
+      "reset_receiver", "iterate",     "try_iterate", "query",        "select",         "selector",
+      "finish_held",    "timer_after", "timer_at",    "timer_tick",   "timer_recv"};
   return names[static_cast<std::size_t>(code)];
 }
 
@@ -130,20 +148,19 @@ inline bool parse_target(std::string_view name, target& out) {
 
 inline std::span<const op_code> repertoire(target which) {
   using enum op_code;
-  static constexpr op_code channel_ops[] = {send,    try_send,     send_for,       send_until,     recv,
-                                            try_recv, recv_for,    recv_until,     close,          clone_sender,
-                                            clone_receiver, reset_sender, reset_receiver, iterate, try_iterate,
-                                            query};
-  static constexpr op_code select_ops[] = {send,  try_send, recv,     try_recv, send_for, recv_for,
-                                           close, reset_sender, reset_receiver, clone_sender, select,
-                                           select, select, selector, selector, selector, finish_held};
-  static constexpr op_code timer_ops[] = {send,        try_send,   recv,      try_recv,   recv_for,    send_for,
-                                          close,       select,     select,    selector,   timer_after, timer_at,
-                                          timer_tick,  timer_recv, timer_recv};
+  static constexpr op_code channel_ops[] = {
+      send,  try_send,     send_for,       send_until,   recv,           try_recv, recv_for,    recv_until,
+      close, clone_sender, clone_receiver, reset_sender, reset_receiver, iterate,  try_iterate, query};
+  static constexpr op_code select_ops[] = {send,   try_send,     recv,           try_recv,     send_for,   recv_for,
+                                           close,  reset_sender, reset_receiver, clone_sender, select,     select,
+                                           select, selector,     selector,       selector,     finish_held};
+  static constexpr op_code timer_ops[] = {send,        try_send, recv,       try_recv,   recv_for,
+                                          send_for,    close,    select,     select,     selector,
+                                          timer_after, timer_at, timer_tick, timer_recv, timer_recv};
   static constexpr op_code every_op[] = {
-      send,        try_send,    send_for,   send_until, recv,       try_recv,    recv_for,   recv_until,
-      close,       clone_sender, clone_receiver, reset_sender, reset_receiver, iterate, try_iterate, query,
-      select,      selector,    finish_held, timer_after, timer_at, timer_tick,  timer_recv};
+      send,   try_send,     send_for,       send_until,   recv,           try_recv,   recv_for,    recv_until,
+      close,  clone_sender, clone_receiver, reset_sender, reset_receiver, iterate,    try_iterate, query,
+      select, selector,     finish_held,    timer_after,  timer_at,       timer_tick, timer_recv};
   switch (which) {
     case target::channel: return channel_ops;
     case target::select: return select_ops;
@@ -313,9 +330,8 @@ inline std::string describe(const operation& op) {
 }
 
 inline void print(const program& decoded, std::ostream& out) {
-  out << "program: " << decoded.threads.size() << " threads, " << decoded.channels.size()
-      << " channels, park_after " << decoded.park_after
-      << (decoded.spurious_failures ? ", spurious compare-exchange failures" : "")
+  out << "program: " << decoded.threads.size() << " threads, " << decoded.channels.size() << " channels, park_after "
+      << decoded.park_after << (decoded.spurious_failures ? ", spurious compare-exchange failures" : "")
       << (decoded.weak_memory ? ", weak memory" : "") << "\n";
   for (std::size_t c = 0; c < decoded.channels.size(); ++c) {
     out << "  ch" << c << ": " << describe(decoded.channels[c]) << "\n";

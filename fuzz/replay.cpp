@@ -34,8 +34,8 @@
 #include "guided.hpp"
 #include "harness.hpp"
 
-#include <chrono>
 #include <algorithm>
+#include <chrono>
 #include <cstdint>
 #include <cstdlib>
 #include <filesystem>
@@ -74,10 +74,11 @@ target target_for(const std::filesystem::path& path, const std::string& named) {
 }
 
 bool parse_mutant(const std::string& text) {
-  static const std::pair<const char*, std::memory_order> names[] = {
-      {"relaxed", std::memory_order_relaxed}, {"acquire", std::memory_order_acquire},
-      {"release", std::memory_order_release}, {"acq_rel", std::memory_order_acq_rel},
-      {"seq_cst", std::memory_order_seq_cst}};
+  static const std::pair<const char*, std::memory_order> names[] = {{"relaxed", std::memory_order_relaxed},
+                                                                    {"acquire", std::memory_order_acquire},
+                                                                    {"release", std::memory_order_release},
+                                                                    {"acq_rel", std::memory_order_acq_rel},
+                                                                    {"seq_cst", std::memory_order_seq_cst}};
   const auto equals = text.find('=');
   if (equals == std::string::npos || equals == 0) return false;
   for (const auto& [name, value] : names) {
@@ -93,8 +94,8 @@ bool parse_mutant(const std::string& text) {
 
 void write_input(const std::filesystem::path& file, const std::vector<std::uint8_t>& input) {
   std::filesystem::create_directories(file.parent_path());
-  std::ofstream(file, std::ios::binary).write(reinterpret_cast<const char*>(input.data()),
-                                              static_cast<std::streamsize>(input.size()));
+  std::ofstream(file, std::ios::binary)
+      .write(reinterpret_cast<const char*>(input.data()), static_cast<std::streamsize>(input.size()));
 }
 
 }  // namespace
@@ -191,7 +192,7 @@ int main(int argc, char** argv) {
     std::uint64_t switches = 0;
     std::uint64_t rescued = 0;
     std::uint64_t own_failures = 0;  // with a mutant: failures the library has without it too
-    std::uint64_t pct_steps = 100;  // PCT's estimate of k: the previous execution's steps
+    std::uint64_t pct_steps = 100;   // PCT's estimate of k: the previous execution's steps
     rill::fuzz::guided_inputs mutator(seed, which);
     for (std::uint64_t run = 0; run < campaign; ++run) {
       std::vector<std::uint8_t> input = guided ? mutator.next(seed + run) : rill::fuzz::random_input(seed + run, which);

@@ -112,8 +112,7 @@ struct mutex_deque_channel {
   static constexpr const char* name = "mutex_deque";
   using channel = bench::mutex_deque_channel<message>;
   static auto make(std::size_t capacity) {
-    auto shared =
-        std::make_shared<channel>(capacity == unbounded ? channel::unbounded_capacity : capacity);
+    auto shared = std::make_shared<channel>(capacity == unbounded ? channel::unbounded_capacity : capacity);
     return std::pair{shared, shared};
   }
   static void send(std::shared_ptr<channel>& sender, message value) { sender->send(value); }
@@ -140,11 +139,12 @@ void measure_channel_bytes(std::size_t capacity) {
 
 void print_per_message(const char* workload, const std::string& flavor, const char* implementation, counts measured,
                        std::size_t messages) {
-  std::printf("allocations_%s_%s  %s  allocations_per_message=%.4f bytes_per_message=%.2f allocations=%llu messages=%zu\n",
-              workload, flavor.c_str(), implementation,
-              static_cast<double>(measured.allocations) / static_cast<double>(messages),
-              static_cast<double>(measured.bytes) / static_cast<double>(messages),
-              static_cast<unsigned long long>(measured.allocations), messages);
+  std::printf(
+      "allocations_%s_%s  %s  allocations_per_message=%.4f bytes_per_message=%.2f allocations=%llu messages=%zu\n",
+      workload, flavor.c_str(), implementation,
+      static_cast<double>(measured.allocations) / static_cast<double>(messages),
+      static_cast<double>(measured.bytes) / static_cast<double>(messages),
+      static_cast<unsigned long long>(measured.allocations), messages);
 }
 
 template <class Channel>

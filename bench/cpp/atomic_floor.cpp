@@ -82,10 +82,10 @@ int main(int argc, char** argv) {
   std::uint64_t iterations = 20'000'000;
   for (int index = 1; index + 1 < argc; ++index)
     if (std::string(argv[index]) == "--iterations") iterations = std::stoull(argv[index + 1]);
-  std::printf("atomic_floor_brief  cpp  ns_per_pair=%.2f iterations=%llu\n", nanoseconds_per_pair<false, false>(iterations),
-              static_cast<unsigned long long>(iterations));
+  std::printf("atomic_floor_brief  cpp  ns_per_pair=%.2f iterations=%llu\n",
+              nanoseconds_per_pair<false, false>(iterations), static_cast<unsigned long long>(iterations));
   std::printf("atomic_floor_array_path  cpp  ns_per_pair=%.2f iterations=%llu\n",
               nanoseconds_per_pair<true, false>(iterations), static_cast<unsigned long long>(iterations));
-  std::printf("atomic_floor_cas_only  cpp  ns_per_pair=%.2f iterations=%llu\n", nanoseconds_per_pair<false, true>(iterations),
-              static_cast<unsigned long long>(iterations));
+  std::printf("atomic_floor_cas_only  cpp  ns_per_pair=%.2f iterations=%llu\n",
+              nanoseconds_per_pair<false, true>(iterations), static_cast<unsigned long long>(iterations));
 }

@@ -125,7 +125,8 @@ double run_select_rx(bench::flavor channel_flavor, std::size_t messages, std::si
     for (auto& channel : channels) receivers.push_back(channel.second);
     std::vector<std::size_t> channel_of_operation(threads);
     bench::message sum = 0;
-    for (std::size_t received = 0; received < messages; ++received) sum += select_receive(receivers, channel_of_operation);
+    for (std::size_t received = 0; received < messages; ++received)
+      sum += select_receive(receivers, channel_of_operation);
     for (auto& producer : producers) producer.join();
     bench::check_sum(sum, messages);
   }

@@ -279,11 +279,16 @@ inline options parse_options(int argc, char** argv) {
       if (index + 1 >= argc) fail("missing number after " + std::string(argument));
       return static_cast<std::size_t>(std::stoull(argv[++index]));
     };
-    if (argument == "--messages") parsed.messages = number();
-    else if (argument == "--threads") parsed.threads = number();
-    else if (argument == "--round-trips") parsed.round_trips = number();
-    else if (argument.starts_with("--") && argument != "--list") fail("unknown option " + std::string(argument));
-    else parsed.case_name = argument;
+    if (argument == "--messages")
+      parsed.messages = number();
+    else if (argument == "--threads")
+      parsed.threads = number();
+    else if (argument == "--round-trips")
+      parsed.round_trips = number();
+    else if (argument.starts_with("--") && argument != "--list")
+      fail("unknown option " + std::string(argument));
+    else
+      parsed.case_name = argument;
   }
   if (parsed.messages == 0 || parsed.threads == 0 || parsed.round_trips == 0) fail("counts must be positive");
   return parsed;
@@ -364,7 +369,8 @@ int run_main(int argc, char** argv) {
         if (workload_applies(channel_flavor, kind))
           std::printf("%s_%s\n", std::string(to_string(channel_flavor)).c_str(), std::string(to_string(kind)).c_str());
     }
-    for (flavor channel_flavor : all_flavors) std::printf("latency_%s\n", std::string(to_string(channel_flavor)).c_str());
+    for (flavor channel_flavor : all_flavors)
+      std::printf("latency_%s\n", std::string(to_string(channel_flavor)).c_str());
     std::printf("pair_cost_bounded\npair_cost_unbounded\n");
     return parsed.case_name.empty() ? 1 : 0;
   }

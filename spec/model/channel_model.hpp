@@ -213,9 +213,7 @@ namespace detail {
 
 /// Handles not tied up in a parked peer: the driver (or a new peer) must use one of these.
 inline std::size_t free_senders(const state& channel) { return channel.senders - channel.waiting_senders.size(); }
-inline std::size_t free_receivers(const state& channel) {
-  return channel.receivers - channel.waiting_receivers;
-}
+inline std::size_t free_receivers(const state& channel) { return channel.receivers - channel.waiting_receivers; }
 
 /// Disconnection wakes every parked peer (R10, R11, R12): parked senders get their messages back,
 /// parked receivers see `disconnected` (nothing is ever buffered in a rendezvous to drain first).
@@ -562,7 +560,8 @@ inline std::vector<step> abandoned_send(const state& channel) {
 inline std::vector<step> abandoned_recv(const state& channel) {
   std::vector<step> steps = selected_recv(channel);
   for (step& each : steps) {
-    if (each.result.what == outcome::ok && each.result.message) each.next.abandoned_receives.push_back(*each.result.message);
+    if (each.result.what == outcome::ok && each.result.message)
+      each.next.abandoned_receives.push_back(*each.result.message);
   }
   return steps;
 }

@@ -245,8 +245,7 @@ TEST(channel_model, timed_send_without_a_deadline_behaves_like_send) {
   // SPEC R5, R20 (KB5): the largest duration means no timeout, so it blocks like send.
   const state channel = with_buffer(make_bounded(1), {1});
   EXPECT_EQ(only(channel, timed(op_kind::send_timed, timing::never_expires, 2)).result.what, outcome::blocks);
-  EXPECT_EQ(only(make_bounded(0), timed(op_kind::send_timed, timing::never_expires, 2)).result.what,
-            outcome::blocks);
+  EXPECT_EQ(only(make_bounded(0), timed(op_kind::send_timed, timing::never_expires, 2)).result.what, outcome::blocks);
 }
 
 TEST(channel_model, timed_send_on_a_disconnected_channel_reports_disconnected_not_timeout) {

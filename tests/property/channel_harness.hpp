@@ -45,17 +45,21 @@ constexpr int peer_arrival_attempts = 2'000'000;
 enum class side { sender, receiver };
 
 // Printers, so that rapidcheck's counterexamples show generated values by name.
-inline std::ostream& operator<<(std::ostream& os, side which) { return os << (which == side::sender ? "sender" : "receiver"); }
+inline std::ostream& operator<<(std::ostream& os, side which) {
+  return os << (which == side::sender ? "sender" : "receiver");
+}
 
-inline std::string handle_name(side which, int slot) { return (which == side::sender ? "tx" : "rx") + std::to_string(slot); }
+inline std::string handle_name(side which, int slot) {
+  return (which == side::sender ? "tx" : "rx") + std::to_string(slot);
+}
 
 inline std::string describe(const model::result& result) {
   std::string text(model::to_string(result.what));
   if (result.message) text += "(" + std::to_string(*result.message) + ")";
   if (result.query) {
     const auto& q = *result.query;
-    text += "{size=" + std::to_string(q.size) + " empty=" + std::to_string(q.empty) + " full=" +
-            std::to_string(q.full) + " capacity=" + (q.capacity ? std::to_string(*q.capacity) : "nullopt") +
+    text += "{size=" + std::to_string(q.size) + " empty=" + std::to_string(q.empty) +
+            " full=" + std::to_string(q.full) + " capacity=" + (q.capacity ? std::to_string(*q.capacity) : "nullopt") +
             " disconnected=" + std::to_string(q.is_disconnected) + " senders=" + std::to_string(q.sender_count) +
             " receivers=" + std::to_string(q.receiver_count) + "}";
   }
@@ -169,9 +173,8 @@ class harness {
   /// The model's only answer if every allowed step is `blocks` (the driver skips the call).
   [[nodiscard]] bool would_block(const model::operation& call) const {
     const auto steps = model::allowed(model_, call);
-    return !steps.empty() && std::all_of(steps.begin(), steps.end(), [](const model::step& s) {
-      return s.result.what == model::outcome::blocks;
-    });
+    return !steps.empty() && std::all_of(steps.begin(), steps.end(),
+                                         [](const model::step& s) { return s.result.what == model::outcome::blocks; });
   }
 
   /// The model allows `ok` for this call (a parked peer of the other side pairs with it).
@@ -276,8 +279,7 @@ class harness {
       for (side role : {side::sender, side::receiver}) {
         std::size_t running = 0;
         for (const auto& p : peers_) running += p->role == role ? 1 : 0;
-        const std::size_t parked =
-            role == side::sender ? model_.waiting_senders.size() : model_.waiting_receivers;
+        const std::size_t parked = role == side::sender ? model_.waiting_senders.size() : model_.waiting_receivers;
         RC_ASSERT(running >= parked);
         const std::size_t finishing = running - parked;
         if (finishing == 0) continue;
@@ -310,15 +312,19 @@ class harness {
             RC_ASSERT(p.returned_own_message);  // R9
             // A peer woken by disconnection gets its message back (returned_to_peers); one that
             // found the channel disconnected at once is not in that list (its result says it).
-            if (p.what == model::outcome::disconnected && !p.immediate) real_returned_.push_back(*p.value);
-            else if (p.what != model::outcome::disconnected) RC_ASSERT(p.what == model::outcome::ok);
+            if (p.what == model::outcome::disconnected && !p.immediate)
+              real_returned_.push_back(*p.value);
+            else if (p.what != model::outcome::disconnected)
+              RC_ASSERT(p.what == model::outcome::ok);
             p.tx.reset();
             model::operation drop;
             drop.kind = model::op_kind::drop_sender;
             follow(drop, {model::outcome::ok, {}, {}}, "peer sender release");
           } else {
-            if (p.what == model::outcome::ok) real_peer_received_.push_back(*p.value);
-            else RC_ASSERT(p.what == model::outcome::disconnected);
+            if (p.what == model::outcome::ok)
+              real_peer_received_.push_back(*p.value);
+            else
+              RC_ASSERT(p.what == model::outcome::disconnected);
             p.rx.reset();
             model::operation drop;
             drop.kind = model::op_kind::drop_receiver;
@@ -341,9 +347,7 @@ class harness {
   [[nodiscard]] std::size_t live_peers() const { return peers_.size(); }
 
   /// Messages the model says are still in the channel: buffered, or held by parked peer senders.
-  [[nodiscard]] long held() const {
-    return static_cast<long>(model_.buffer.size() + model_.waiting_senders.size());
-  }
+  [[nodiscard]] long held() const { return static_cast<long>(model_.buffer.size() + model_.waiting_senders.size()); }
 
   /// Messages the model says were destroyed: by the channel (R11) or by an abandoned selected
   /// receive (R34).

@@ -143,7 +143,8 @@ program generate(std::optional<std::size_t> capacity) {
       if (choices.empty()) break;
       planned step;
       step.kind = *rc::gen::elementOf(choices);
-      if (step.kind == op::send_for || step.kind == op::recv_for) step.timeout_us = *rc::gen::element(-1, 0, 50, 200, 1000);
+      if (step.kind == op::send_for || step.kind == op::recv_for)
+        step.timeout_us = *rc::gen::element(-1, 0, 50, 200, 1000);
       if (step.kind == op::release_sender) tx = false;
       if (step.kind == op::release_receiver) rx = false;
       steps.push_back(step);
@@ -170,8 +171,8 @@ const char* name_of(outcome what) {
 struct record {
   op kind = op::close;
   int thread = 0;
-  int index = 0;        // position in the thread's history
-  int value = -1;       // sent value (sends), received value (successful receives)
+  int index = 0;   // position in the thread's history
+  int value = -1;  // sent value (sends), received value (successful receives)
   outcome what = outcome::ok;
   bool own_message_back = true;  // failed send: the exact message came back (R9)
 };
@@ -203,10 +204,10 @@ std::vector<std::vector<record>> execute(const program& p) {
           if (is_send(step.kind)) {
             r.value = static_cast<int>(t) * 1000 + seq++;
             message outgoing(r.value);
-            auto result = step.kind == op::send       ? my_tx.send(std::move(outgoing))
-                          : step.kind == op::try_send ? my_tx.try_send(std::move(outgoing))
-                                                      : my_tx.send_for(std::move(outgoing),
-                                                                       std::chrono::microseconds(step.timeout_us));
+            auto result = step.kind == op::send ? my_tx.send(std::move(outgoing))
+                          : step.kind == op::try_send
+                              ? my_tx.try_send(std::move(outgoing))
+                              : my_tx.send_for(std::move(outgoing), std::chrono::microseconds(step.timeout_us));
             if (result) {
               r.what = outcome::ok;
             } else {
@@ -239,8 +240,10 @@ std::vector<std::vector<record>> execute(const program& p) {
           } else if (step.kind == op::release_receiver) {
             my_rx.reset();
           } else {
-            if (my_tx) my_tx.close();
-            else my_rx.close();
+            if (my_tx)
+              my_tx.close();
+            else
+              my_rx.close();
           }
           mine.push_back(r);
         }
@@ -335,7 +338,7 @@ void check_history(const program& p, const std::vector<std::vector<record>>& his
     if (is_send(r.kind)) {
       if (r.what != outcome::ok) RC_ASSERT(r.own_message_back);  // R9
       if (r.what == outcome::ok) sent[r.value] = r;
-      RC_ASSERT(r.what != outcome::out_of_memory);               // R24: no allocation hook here
+      RC_ASSERT(r.what != outcome::out_of_memory);  // R24: no allocation hook here
       if (p.capacity) RC_ASSERT(r.what != outcome::out_of_memory);
       if (!p.capacity) RC_ASSERT(r.what != outcome::full && r.what != outcome::timeout);  // R1: never full
     }
@@ -364,7 +367,7 @@ void check_history(const program& p, const std::vector<std::vector<record>>& his
       RC_FAIL("message " + std::to_string(value) + " was sent but neither received nor destroyed (lost)");
     }
   }
-  RC_ASSERT(message::live.load() == 0L);  // R25
+  RC_ASSERT(message::live.load() == 0L);         // R25
   if (rendezvous) RC_ASSERT(destroyed.empty());  // R18: nothing is ever buffered
 
   // Each thread's receiver release (explicit, or at its end).
@@ -429,8 +432,8 @@ void check_history(const program& p, const std::vector<std::vector<record>>& his
       std::size_t possible = 0;
       for (const auto& [value, m] : sent) possible += possibly_buffered_during(m, e) ? 1 : 0;
       if (possible < *p.capacity) {
-        RC_FAIL(std::string("send of ") + std::to_string(e.value) + " reported " + name_of(e.what) +
-                " but at most " + std::to_string(possible) + " messages can have been buffered");
+        RC_FAIL(std::string("send of ") + std::to_string(e.value) + " reported " + name_of(e.what) + " but at most " +
+                std::to_string(possible) + " messages can have been buffered");
       }
     }
     // Messages seen, and drain before disconnection (R7, R8, R10, R14, KB13).
@@ -451,8 +454,8 @@ void check_history(const program& p, const std::vector<std::vector<record>>& his
       }
     }
     // Disconnection is permanent (R10, R12).
-    const bool observed_disconnection = e.kind == op::close || ((is_send(e.kind) || is_recv(e.kind)) &&
-                                                                 e.what == outcome::disconnected);
+    const bool observed_disconnection =
+        e.kind == op::close || ((is_send(e.kind) || is_recv(e.kind)) && e.what == outcome::disconnected);
     if (observed_disconnection) {
       for (const record& later : all) {
         if (!hb.before(e, later)) continue;
@@ -505,9 +508,8 @@ TEST(concurrent, bounded_one_histories_satisfy_the_spec) {
 
 TEST(concurrent, bounded_histories_satisfy_the_spec) {
   // SPEC R1, R4, R7, R9, R10, R11, R12, R13, R14, R15, R17, R25
-  rill_property::check_property(cases(200), 100, [] {
-    run_program(static_cast<std::size_t>(*rc::gen::element(2, 3)));
-  });
+  rill_property::check_property(cases(200), 100,
+                                [] { run_program(static_cast<std::size_t>(*rc::gen::element(2, 3))); });
 }
 
 TEST(concurrent, unbounded_histories_satisfy_the_spec) {

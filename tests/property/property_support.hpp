@@ -167,8 +167,8 @@ void check_property(int cases, int max_size, Testable&& testable) {
                 "The failing run reported:\n"
              << last_failure << "\n";
     }
-    FAIL() << report.str() << "\nreplay: RC_PARAMS=\"seed=" << params.seed << "\" " << "<binary> --gtest_filter="
-           << info->test_suite_name() << "." << info->name() << "\n";
+    FAIL() << report.str() << "\nreplay: RC_PARAMS=\"seed=" << params.seed << "\" "
+           << "<binary> --gtest_filter=" << info->test_suite_name() << "." << info->name() << "\n";
   }
 }
 

@@ -126,15 +126,28 @@ enum class timer_spec {
   never,                  // never<instant>() (R42)
 };
 
-constexpr std::array all_timer_specs{
-    timer_spec::after_zero,          timer_spec::after_negative,     timer_spec::after_minimum,
-    timer_spec::after_negative_double, timer_spec::at_past,          timer_spec::at_minimum,
-    timer_spec::at_past_system,      timer_spec::after_soon,         timer_spec::at_soon,
-    timer_spec::tick_soon,           timer_spec::after_far,          timer_spec::at_far,
-    timer_spec::tick_far,            timer_spec::after_maximum,      timer_spec::after_hours_maximum,
-    timer_spec::after_double_maximum, timer_spec::after_int32_maximum, timer_spec::at_maximum,
-    timer_spec::at_system_maximum,   timer_spec::tick_maximum,       timer_spec::tick_double_maximum,
-    timer_spec::never};
+constexpr std::array all_timer_specs{timer_spec::after_zero,
+                                     timer_spec::after_negative,
+                                     timer_spec::after_minimum,
+                                     timer_spec::after_negative_double,
+                                     timer_spec::at_past,
+                                     timer_spec::at_minimum,
+                                     timer_spec::at_past_system,
+                                     timer_spec::after_soon,
+                                     timer_spec::at_soon,
+                                     timer_spec::tick_soon,
+                                     timer_spec::after_far,
+                                     timer_spec::at_far,
+                                     timer_spec::tick_far,
+                                     timer_spec::after_maximum,
+                                     timer_spec::after_hours_maximum,
+                                     timer_spec::after_double_maximum,
+                                     timer_spec::after_int32_maximum,
+                                     timer_spec::at_maximum,
+                                     timer_spec::at_system_maximum,
+                                     timer_spec::tick_maximum,
+                                     timer_spec::tick_double_maximum,
+                                     timer_spec::never};
 
 constexpr auto soon = 300us;
 
@@ -213,7 +226,8 @@ timer_slot make_timer(timer_spec spec) {
     case timer_spec::after_soon: return not_before(made(rill::after(soon), soon_once), before + soon);
     case timer_spec::at_soon: return exactly(made(rill::at(before + soon), soon_once), before + soon);
     case timer_spec::tick_soon: {
-      timer_slot slot = not_before(made(rill::tick(soon), model::make_timer_tick(model::timer_due::unknown)), before + soon);
+      timer_slot slot =
+          not_before(made(rill::tick(soon), model::make_timer_tick(model::timer_due::unknown)), before + soon);
       slot.step = soon;
       return slot;
     }
@@ -359,8 +373,8 @@ class world {
     real.receiver_count = handle.receiver_count();
     if (real == expected) return;
     const auto text = [](const model::snapshot& q) {
-      return "{size=" + std::to_string(q.size) + " empty=" + std::to_string(q.empty) + " full=" +
-             std::to_string(q.full) + " capacity=" + (q.capacity ? std::to_string(*q.capacity) : "nullopt") +
+      return "{size=" + std::to_string(q.size) + " empty=" + std::to_string(q.empty) +
+             " full=" + std::to_string(q.full) + " capacity=" + (q.capacity ? std::to_string(*q.capacity) : "nullopt") +
              " disconnected=" + std::to_string(q.is_disconnected) + " senders=" + std::to_string(q.sender_count) +
              " receivers=" + std::to_string(q.receiver_count) + "}";
     };
@@ -671,7 +685,8 @@ void release_receivers(world& w, int index, Unstick unstick, const std::string& 
   for (int slot : slots) {
     model::operation drop;
     drop.kind = model::op_kind::drop_receiver;
-    h.follow(drop, {model::outcome::ok, {}, {}}, code + ": " + h.name() + handle_name(side::receiver, slot) + ".reset()");
+    h.follow(drop, {model::outcome::ok, {}, {}},
+             code + ": " + h.name() + handle_name(side::receiver, slot) + ".reset()");
   }
 }
 
@@ -708,8 +723,9 @@ struct select_command : command {
       for (const op_spec& op : ops) {
         if (op.sends()) sent_on.push_back(op.index);
       }
-      release = !sent_on.empty() && !one_in(4) ? sent_on[static_cast<std::size_t>(uniform(0, static_cast<int>(sent_on.size())))]
-                                               : uniform(0, v.channels());
+      release = !sent_on.empty() && !one_in(4)
+                    ? sent_on[static_cast<std::size_t>(uniform(0, static_cast<int>(sent_on.size())))]
+                    : uniform(0, v.channels());
     }
     value = uniform(2000, 3000);
   }
@@ -723,8 +739,8 @@ struct select_command : command {
   [[nodiscard]] std::string code() const {
     std::string text = std::string("{ rill::selector s") + (biased ? " = rill::selector::biased()" : "") + "; ";
     for (std::size_t i = 0; i < ops.size(); ++i) {
-      text += std::string("s.") + (ops[i].sends() ? "send(" : "recv(") + ops[i].handle() + ") /*" +
-              std::to_string(i) + "*/; ";
+      text += std::string("s.") + (ops[i].sends() ? "send(" : "recv(") + ops[i].handle() + ") /*" + std::to_string(i) +
+              "*/; ";
     }
     for (int removed : removals) text += "s.remove(" + std::to_string(removed) + "); ";
     text += "auto chosen = s." + form_code(form) + "; ";
@@ -776,12 +792,16 @@ struct select_command : command {
     switch (form) {
       case select_form::try_select: outcome.emplace(selection.try_select()); break;
       case select_form::select_for_zero: outcome.emplace(selection.select_for(0ns)); break;
-      case select_form::select_for_minimum: outcome.emplace(selection.select_for(std::chrono::nanoseconds::min())); break;
+      case select_form::select_for_minimum:
+        outcome.emplace(selection.select_for(std::chrono::nanoseconds::min()));
+        break;
       case select_form::select_until_past: outcome.emplace(selection.select_until(steady::now() - 1ms)); break;
       case select_form::select_for_short: outcome.emplace(selection.select_for(200us)); break;
       case select_form::select_until_short: outcome.emplace(selection.select_until(steady::now() + 200us)); break;
       case select_form::select: outcome.emplace(std::in_place, selection.select()); break;
-      case select_form::select_for_maximum: outcome.emplace(selection.select_for(std::chrono::nanoseconds::max())); break;
+      case select_form::select_for_maximum:
+        outcome.emplace(selection.select_for(std::chrono::nanoseconds::max()));
+        break;
       case select_form::select_until_maximum: outcome.emplace(selection.select_until(steady::time_point::max())); break;
       case select_form::select_until_system_maximum:
         outcome.emplace(selection.select_until(std::chrono::system_clock::time_point::max()));
@@ -868,8 +888,8 @@ struct select_command : command {
 
   /// R39: selecting while an operation is pending throws; R33: completing with a handle of
   /// another channel or in the wrong direction throws. None of it changes anything.
-  static void misuse_checks(world& w, rill::selector& selection, rill::selected_operation& chosen,
-                            const op_spec& op, const std::string& text) {
+  static void misuse_checks(world& w, rill::selector& selection, rill::selected_operation& chosen, const op_spec& op,
+                            const std::string& text) {
     expect_throw<std::logic_error>([&] { (void)selection.try_select(); },
                                    text + ": try_select() while an operation is pending (R39)");
     const int own = op.on == target::channel ? op.index : -1;
@@ -897,7 +917,8 @@ struct select_command : command {
                 const std::optional<model::result>& received, const std::string& done) const {
     if (op.on == target::timer) {
       auto got = chosen.recv(w.timer(op.index).rx);
-      if (!got) RC_FAIL(done + ": a selected timer receive completed with " + std::string(rill::to_string(got.error())));
+      if (!got)
+        RC_FAIL(done + ": a selected timer receive completed with " + std::string(rill::to_string(got.error())));
       w.follow_timer(op.index, *got, done);
       return;
     }
@@ -977,16 +998,15 @@ struct ready_command : command {
     const int count = uniform(0, 6);
     for (int i = 0; i < count; ++i) ops.push_back(generate_op(v, ops, true, true));
     biased = one_in(3);
-    form = pick({ready_form::try_ready, ready_form::try_ready, ready_form::ready_for_zero,
-                             ready_form::ready_until_past, ready_form::ready_for_short, ready_form::ready,
-                             ready_form::ready_for_maximum});
+    form = pick({ready_form::try_ready, ready_form::try_ready, ready_form::ready_for_zero, ready_form::ready_until_past,
+                 ready_form::ready_for_short, ready_form::ready, ready_form::ready_for_maximum});
   }
 
   [[nodiscard]] std::string code() const {
     std::string text = std::string("{ rill::selector s") + (biased ? " = rill::selector::biased()" : "") + "; ";
     for (std::size_t i = 0; i < ops.size(); ++i) {
-      text += std::string("s.") + (ops[i].sends() ? "send(" : "recv(") + ops[i].handle() + ") /*" +
-              std::to_string(i) + "*/; ";
+      text += std::string("s.") + (ops[i].sends() ? "send(" : "recv(") + ops[i].handle() + ") /*" + std::to_string(i) +
+              "*/; ";
     }
     return text + "s." + ready_code(form) + "; }";
   }
@@ -1159,8 +1179,7 @@ struct statement_command : command {
     const int receive_count = uniform(0, statement_receives + 1);
     std::vector<op_spec> all;
     for (int i = 0; i < receive_count; ++i) {
-      op_spec op = one_in(8) ? op_spec{target::off, model::direction::recv, 0, 0}
-                                                : generate_op(v, all, false, false);
+      op_spec op = one_in(8) ? op_spec{target::off, model::direction::recv, 0, 0} : generate_op(v, all, false, false);
       all.push_back(op);
       receives.push_back(op);
     }
@@ -1175,10 +1194,9 @@ struct statement_command : command {
     const int timer_count = uniform(0, statement_timers + 1);
     for (int i = 0; i < timer_count; ++i) timers.push_back(uniform(0, timer_slots));
     biased = one_in(3);
-    fall = pick({fallback::default_case, fallback::default_case, fallback::default_case,
-                             fallback::timeout_zero, fallback::timeout_minimum, fallback::timeout_short,
-                             fallback::deadline_past, fallback::none, fallback::timeout_maximum,
-                             fallback::deadline_maximum});
+    fall = pick({fallback::default_case, fallback::default_case, fallback::default_case, fallback::timeout_zero,
+                 fallback::timeout_minimum, fallback::timeout_short, fallback::deadline_past, fallback::none,
+                 fallback::timeout_maximum, fallback::deadline_maximum});
     value = uniform(3000, 4000);
   }
 
@@ -1590,20 +1608,21 @@ void run_sequence(const std::vector<std::optional<std::size_t>>& capacities) {
       initial.rx_live.push_back({true, false, false});
     }
     for (int slot = 0; slot < timer_slots; ++slot) w.timer(slot) = make_timer(*rc::gen::elementOf(all_timer_specs));
-    for (int slot = 0; slot < timer_slots; ++slot) RC_LOG() << "timer" << slot << " = " << timer_code(w.timer(slot).spec);
+    for (int slot = 0; slot < timer_slots; ++slot)
+      RC_LOG() << "timer" << slot << " = " << timer_code(w.timer(slot).spec);
     const bool rendezvous = initial.has_rendezvous();
     rc::state::check(initial, w, [rendezvous](const view& v) {
       using rc::state::gen::execOneOfWithArgs;
       if (rendezvous) {
         return execOneOfWithArgs<select_command, select_command, select_command, select_command, statement_command,
                                  statement_command, statement_command, ready_command, send_command, send_command,
-                                 recv_command, recv_command, handle_command, close_command, peer_command,
-                                 peer_command, peer_command, peer_command, timer_command, timer_recv_command>()(v);
+                                 recv_command, recv_command, handle_command, close_command, peer_command, peer_command,
+                                 peer_command, peer_command, timer_command, timer_recv_command>()(v);
       }
       return execOneOfWithArgs<select_command, select_command, select_command, select_command, statement_command,
                                statement_command, statement_command, ready_command, send_command, send_command,
-                               send_command, recv_command, recv_command, handle_command, close_command,
-                               timer_command, timer_recv_command>()(v);
+                               send_command, recv_command, recv_command, handle_command, close_command, timer_command,
+                               timer_recv_command>()(v);
     });
     w.release_everything();
   }

@@ -85,9 +85,9 @@ enum class wait_arg {
   hours_max,     // std::chrono::hours::max()
 };
 
-constexpr std::array all_wait_args{wait_arg::zero,         wait_arg::negative, wait_arg::minimum,
-                                   wait_arg::small,        wait_arg::double_small, wait_arg::maximum,
-                                   wait_arg::double_max,   wait_arg::hours_max};
+constexpr std::array all_wait_args{wait_arg::zero,       wait_arg::negative,     wait_arg::minimum,
+                                   wait_arg::small,      wait_arg::double_small, wait_arg::maximum,
+                                   wait_arg::double_max, wait_arg::hours_max};
 
 std::string duration_text(wait_arg arg);
 std::ostream& operator<<(std::ostream& os, wait_arg arg) { return os << duration_text(arg); }
@@ -158,7 +158,6 @@ decltype(auto) with_time_point(wait_arg arg, Call&& call) {
   }
   return call(steady::now());
 }
-
 
 using command = rc::state::Command<view, harness>;
 
@@ -405,8 +404,10 @@ struct handle_command : command {
           break;
       }
     };
-    if (which == side::sender) perform(h.tx(from), h.tx(to));
-    else perform(h.rx(from), h.rx(to));
+    if (which == side::sender)
+      perform(h.tx(from), h.tx(to));
+    else
+      perform(h.rx(from), h.rx(to));
     after(h);
     // R22: valid() follows the handle's fate.
     view next = v;
@@ -437,8 +438,10 @@ struct close_command : command {
     op.kind = model::op_kind::close;
     op.on_empty_handle = !v.live(which, slot);
     auto call = [&] {
-      if (which == side::sender) h.tx(slot).close();
-      else h.rx(slot).close();
+      if (which == side::sender)
+        h.tx(slot).close();
+      else
+        h.rx(slot).close();
     };
     if (op.on_empty_handle) {
       expect_empty_handle_error(h, op, code(), call);
@@ -454,21 +457,21 @@ struct close_command : command {
 
 enum class query_kind { size, empty, full, capacity, is_disconnected, sender_count, receiver_count };
 std::ostream& operator<<(std::ostream& os, query_kind kind) {
-  static constexpr std::array names{"size", "empty", "full", "capacity", "is_disconnected", "sender_count",
-                                    "receiver_count"};
+  static constexpr std::array names{"size",         "empty",         "full", "capacity", "is_disconnected",
+                                    "sender_count", "receiver_count"};
   return os << names[static_cast<std::size_t>(kind)];
 }
 
 struct query_command : command {
   side which = *rc::gen::element(side::sender, side::receiver);
   int slot = *rc::gen::inRange(0, pool_size);
-  query_kind kind = *rc::gen::element(query_kind::size, query_kind::empty, query_kind::full, query_kind::capacity,
-                                      query_kind::is_disconnected, query_kind::sender_count,
-                                      query_kind::receiver_count);
+  query_kind kind =
+      *rc::gen::element(query_kind::size, query_kind::empty, query_kind::full, query_kind::capacity,
+                        query_kind::is_disconnected, query_kind::sender_count, query_kind::receiver_count);
 
   [[nodiscard]] std::string code() const {
-    static constexpr std::array names{"size", "empty", "full", "capacity", "is_disconnected", "sender_count",
-                                      "receiver_count"};
+    static constexpr std::array names{"size",         "empty",         "full", "capacity", "is_disconnected",
+                                      "sender_count", "receiver_count"};
     return handle_name(which, slot) + "." + names[static_cast<std::size_t>(kind)] + "()";
   }
 
@@ -496,8 +499,10 @@ struct query_command : command {
     op.kind = model::op_kind::query;
     op.on_empty_handle = !v.live(which, slot);
     auto call = [&](const model::snapshot& expected) {
-      if (which == side::sender) ask(h.tx(slot), kind, expected, code());
-      else ask(h.rx(slot), kind, expected, code());
+      if (which == side::sender)
+        ask(h.tx(slot), kind, expected, code());
+      else
+        ask(h.rx(slot), kind, expected, code());
     };
     if (op.on_empty_handle) {
       expect_empty_handle_error(h, op, code(), [&] { call(model::snapshot{}); });
@@ -573,13 +578,12 @@ void run_sequence(std::optional<std::size_t> capacity) {
     rc::state::check(initial, h, [zero, list](const view& v) {
       using rc::state::gen::execOneOfWithArgs;
       if (zero) {
-        return execOneOfWithArgs<send_command, recv_command, handle_command, close_command, query_command,
-                                 peer_command, peer_command, peer_command>()(v);
+        return execOneOfWithArgs<send_command, recv_command, handle_command, close_command, query_command, peer_command,
+                                 peer_command, peer_command>()(v);
       }
       if (list) {
-        return execOneOfWithArgs<send_command, send_command, recv_command, recv_command, fill_command,
-                                 drain_command, handle_command, close_command, query_command,
-                                 allocation_command>()(v);
+        return execOneOfWithArgs<send_command, send_command, recv_command, recv_command, fill_command, drain_command,
+                                 handle_command, close_command, query_command, allocation_command>()(v);
       }
       return execOneOfWithArgs<send_command, send_command, recv_command, recv_command, fill_command, drain_command,
                                handle_command, close_command, query_command>()(v);

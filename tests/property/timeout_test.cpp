@@ -172,7 +172,8 @@ std::string spelled(through via, const std::string& form, const std::string& arg
     case through::channel: return form + "(" + argument + ")";
     case through::selector: return " via rill::selector::select" + form + "(" + argument + ")";
     case through::statement:
-      return std::string(" via rill::select(..., ") + (form == "_for" ? "on_timeout(" : "on_deadline(") + argument + "))";
+      return std::string(" via rill::select(..., ") + (form == "_for" ? "on_timeout(" : "on_deadline(") + argument +
+             "))";
   }
   return "?";
 }
@@ -203,12 +204,12 @@ int uniform(int min, int max) { return *rc::gen::resize(100, rc::gen::inRange(mi
 template <class Rep, class Period>
 using of = std::chrono::duration<Rep, Period>;
 using generated_durations = std::tuple<
-    of<std::int64_t, std::nano>, of<std::uint64_t, std::nano>, of<std::int16_t, std::micro>, of<std::uint32_t, std::milli>,
-    of<float, std::ratio<1>>, of<std::int32_t, std::ratio<3600>>, of<std::int64_t, std::ratio<86400 * 365>>,
-    of<double, std::ratio<86400 * 365>>,
-    of<std::int64_t, std::ratio<1, 3>>, of<std::uint64_t, std::ratio<1, 3>>, of<float, std::ratio<1, 3>>,
-    of<std::int64_t, std::ratio<1, 1024>>, of<std::int32_t, std::ratio<1, 1024>>, of<double, std::ratio<1, 1024>>,
-    of<std::int64_t, std::ratio<1, 44100>>, of<std::uint32_t, std::ratio<1, 44100>>, of<long double, std::ratio<1, 44100>>,
+    of<std::int64_t, std::nano>, of<std::uint64_t, std::nano>, of<std::int16_t, std::micro>,
+    of<std::uint32_t, std::milli>, of<float, std::ratio<1>>, of<std::int32_t, std::ratio<3600>>,
+    of<std::int64_t, std::ratio<86400 * 365>>, of<double, std::ratio<86400 * 365>>, of<std::int64_t, std::ratio<1, 3>>,
+    of<std::uint64_t, std::ratio<1, 3>>, of<float, std::ratio<1, 3>>, of<std::int64_t, std::ratio<1, 1024>>,
+    of<std::int32_t, std::ratio<1, 1024>>, of<double, std::ratio<1, 1024>>, of<std::int64_t, std::ratio<1, 44100>>,
+    of<std::uint32_t, std::ratio<1, 44100>>, of<long double, std::ratio<1, 44100>>,
     of<std::int64_t, std::ratio<1, 90000>>, of<std::uint64_t, std::ratio<1, 90000>>, of<float, std::ratio<1, 90000>>,
     of<std::int64_t, std::ratio<7, 3>>, of<std::int32_t, std::ratio<7, 3>>, of<double, std::ratio<7, 3>>,
     of<std::int64_t, std::ratio<1000, 7>>, of<std::int16_t, std::ratio<1000, 7>>, of<long double, std::ratio<1000, 7>>>;
@@ -300,9 +301,7 @@ Rep generated_count_of() {
 template <class Types = generated_durations, class Use>
 void with_generated_period_and_rep(Use&& use) {
   const auto index = static_cast<std::size_t>(uniform(0, std::tuple_size_v<Types>));
-  with_type_at<Types>(index, [&]<class D>() {
-    use.template operator()<typename D::rep, typename D::period>();
-  });
+  with_type_at<Types>(index, [&]<class D>() { use.template operator()<typename D::rep, typename D::period>(); });
 }
 
 /// Calls use(d, text) with a generated duration of a generated period and representation.
@@ -356,8 +355,10 @@ std::optional<std::int64_t> exact_ceil_nanoseconds(std::chrono::duration<Rep, Pe
 /// clock's range. Nothing where t is too far in the future (the timer never fires) or not
 /// computed (a floating count more than 10^7 s from the clock's epoch and not before its range).
 template <class Rep, class Period>
-std::optional<rill::instant> expected_message(std::chrono::time_point<rill::timer_clock, std::chrono::duration<Rep, Period>> when) {
-  if (seconds_of(when.time_since_epoch()) < seconds_of(rill::instant::duration::min()) - 1.0L) return rill::instant::min();
+std::optional<rill::instant> expected_message(
+    std::chrono::time_point<rill::timer_clock, std::chrono::duration<Rep, Period>> when) {
+  if (seconds_of(when.time_since_epoch()) < seconds_of(rill::instant::duration::min()) - 1.0L)
+    return rill::instant::min();
   const auto nanoseconds = exact_ceil_nanoseconds(when.time_since_epoch());
   if (!nanoseconds || *nanoseconds == std::numeric_limits<std::int64_t>::max()) return std::nullopt;
   return rill::instant(rill::instant::duration(*nanoseconds));
@@ -463,40 +464,48 @@ std::vector<timed_arg> all_arguments(through via) {
   args.push_back(duration_arg(via, "duration<double>::min()", kind::try_once, duration<double>::min()));
   args.push_back(duration_arg(via, "duration<double>{-inf}", kind::try_once, duration<double>{-inf}));
   args.push_back(duration_arg(via, "duration<float>{-1.0f}", kind::try_once, duration<float>{-1.0f}));
-  args.push_back(duration_arg(via, "duration<int32_t, milli>::min()", kind::try_once, duration<std::int32_t, std::milli>::min()));
+  args.push_back(
+      duration_arg(via, "duration<int32_t, milli>::min()", kind::try_once, duration<std::int32_t, std::milli>::min()));
   args.push_back(duration_arg(via, "duration<long double>::min()", kind::try_once, duration<long double>::min()));
   args.push_back(time_point_arg(via, "steady_clock::now()", kind::try_once, [] { return steady::now(); }));
   args.push_back(time_point_arg(via, "steady_clock::now() - 1s", kind::try_once, [] { return steady::now() - 1s; }));
-  args.push_back(time_point_arg(via, "steady_clock::time_point::min()", kind::try_once, [] { return steady::time_point::min(); }));
-  args.push_back(time_point_arg(via, "steady_clock::time_point{}", kind::try_once, [] { return steady::time_point{}; }));
-  args.push_back(time_point_arg(via, "system_clock::now() - 1h", kind::try_once, [] { return system_clock::now() - 1h; }));
-  args.push_back(time_point_arg(via, "system_clock::time_point::min()", kind::try_once, [] { return system_clock::time_point::min(); }));
+  args.push_back(
+      time_point_arg(via, "steady_clock::time_point::min()", kind::try_once, [] { return steady::time_point::min(); }));
+  args.push_back(
+      time_point_arg(via, "steady_clock::time_point{}", kind::try_once, [] { return steady::time_point{}; }));
+  args.push_back(
+      time_point_arg(via, "system_clock::now() - 1h", kind::try_once, [] { return system_clock::now() - 1h; }));
+  args.push_back(time_point_arg(via, "system_clock::time_point::min()", kind::try_once,
+                                [] { return system_clock::time_point::min(); }));
   args.push_back(time_point_arg(via, "time_point<system_clock, seconds>::min()", kind::try_once,
                                 [] { return time_point<system_clock, seconds>::min(); }));
   args.push_back(time_point_arg(via, "time_point<system_clock, duration<double>>::min()", kind::try_once,
                                 [] { return time_point<system_clock, duration<double>>::min(); }));
-  args.push_back(time_point_arg(via, "time_point<steady_clock, duration<double>>{now - 1ms}", kind::try_once, [] {
-    return time_point_cast<duration<double>>(steady::now() - 1ms);
-  }));
+  args.push_back(time_point_arg(via, "time_point<steady_clock, duration<double>>{now - 1ms}", kind::try_once,
+                                [] { return time_point_cast<duration<double>>(steady::now() - 1ms); }));
   // short
   args.push_back(duration_arg(via, "1us", kind::short_wait, 1us));
   args.push_back(duration_arg(via, "100us", kind::short_wait, 100us));
   args.push_back(duration_arg(via, "1ms", kind::short_wait, 1ms));
   args.push_back(duration_arg(via, "duration<double>{2e-4}", kind::short_wait, duration<double>{2e-4}));
-  args.push_back(duration_arg(via, "duration<float, milli>{0.5f}", kind::short_wait, duration<float, std::milli>{0.5f}));
-  args.push_back(time_point_arg(via, "steady_clock::now() + 500us", kind::short_wait, [] { return steady::now() + 500us; }));
-  args.push_back(time_point_arg(via, "system_clock::now() + 500us", kind::short_wait, [] { return system_clock::now() + 500us; }));
-  args.push_back(time_point_arg(via, "time_point<steady_clock, duration<double>>{now + 200us}", kind::short_wait, [] {
-    return time_point_cast<duration<double>>(steady::now() + 200us);
-  }));
+  args.push_back(
+      duration_arg(via, "duration<float, milli>{0.5f}", kind::short_wait, duration<float, std::milli>{0.5f}));
+  args.push_back(
+      time_point_arg(via, "steady_clock::now() + 500us", kind::short_wait, [] { return steady::now() + 500us; }));
+  args.push_back(
+      time_point_arg(via, "system_clock::now() + 500us", kind::short_wait, [] { return system_clock::now() + 500us; }));
+  args.push_back(time_point_arg(via, "time_point<steady_clock, duration<double>>{now + 200us}", kind::short_wait,
+                                [] { return time_point_cast<duration<double>>(steady::now() + 200us); }));
   // far
   args.push_back(duration_arg(via, "1h", kind::far, 1h));
-  args.push_back(duration_arg(via, "duration<int32_t, milli>::max()", kind::never, duration<std::int32_t, std::milli>::max()));
+  args.push_back(
+      duration_arg(via, "duration<int32_t, milli>::max()", kind::never, duration<std::int32_t, std::milli>::max()));
   args.push_back(duration_arg(via, "hours{876000}", kind::far, hours{876000}));
   args.push_back(duration_arg(via, "duration<double>{1e9}", kind::far, duration<double>{1e9}));
   args.push_back(time_point_arg(via, "steady_clock::now() + 1h", kind::far, [] { return steady::now() + 1h; }));
   args.push_back(time_point_arg(via, "system_clock::now() + 24h", kind::far, [] { return system_clock::now() + 24h; }));
-  args.push_back(time_point_arg(via, "steady_clock::now() + hours{876000}", kind::far, [] { return steady::now() + hours{876000}; }));
+  args.push_back(time_point_arg(via, "steady_clock::now() + hours{876000}", kind::far,
+                                [] { return steady::now() + hours{876000}; }));
   args.push_back(time_point_arg(via, "steady_clock::time_point{nanoseconds::max() - 1ns}", kind::far,
                                 [] { return steady::time_point{nanoseconds::max() - 1ns}; }));
   // never
@@ -512,11 +521,15 @@ std::vector<timed_arg> all_arguments(through via) {
   args.push_back(duration_arg(via, "duration<float>::max()", kind::never, duration<float>::max()));
   args.push_back(duration_arg(via, "duration<long double>::max()", kind::never, duration<long double>::max()));
   args.push_back(duration_arg(via, "duration<double>{+inf}", kind::never, duration<double>{inf}));
-  args.push_back(duration_arg(via, "duration<uint64_t, nano>::max()", kind::never, duration<std::uint64_t, std::nano>::max()));
+  args.push_back(
+      duration_arg(via, "duration<uint64_t, nano>::max()", kind::never, duration<std::uint64_t, std::nano>::max()));
   args.push_back(duration_arg(via, "nanoseconds::max() - 1ns", kind::never, nanoseconds::max() - 1ns));
-  args.push_back(duration_arg(via, "seconds{seconds::max().count() / 2}", kind::never, seconds{seconds::max().count() / 2}));
-  args.push_back(time_point_arg(via, "steady_clock::time_point::max()", kind::never, [] { return steady::time_point::max(); }));
-  args.push_back(time_point_arg(via, "system_clock::time_point::max()", kind::never, [] { return system_clock::time_point::max(); }));
+  args.push_back(
+      duration_arg(via, "seconds{seconds::max().count() / 2}", kind::never, seconds{seconds::max().count() / 2}));
+  args.push_back(
+      time_point_arg(via, "steady_clock::time_point::max()", kind::never, [] { return steady::time_point::max(); }));
+  args.push_back(time_point_arg(via, "system_clock::time_point::max()", kind::never,
+                                [] { return system_clock::time_point::max(); }));
   args.push_back(time_point_arg(via, "time_point<steady_clock, seconds>::max()", kind::never,
                                 [] { return time_point<steady, seconds>::max(); }));
   args.push_back(time_point_arg(via, "time_point<system_clock, hours>::max()", kind::never,
@@ -601,8 +614,8 @@ void available(const flavor& f, const timed_arg& arg, bool sending, const std::s
   } else if (sending) {
     auto outcome = arg.send(tx, message(7));
     if (!outcome.result) outcome.result.error().message.handled = true;
-    ASSERT_TRUE(outcome.result.has_value()) << "room was available; got "
-                                            << rill::to_string(outcome.result.error().reason);
+    ASSERT_TRUE(outcome.result.has_value())
+        << "room was available; got " << rill::to_string(outcome.result.error().reason);
     EXPECT_EQ(rx.size(), 1u);
     auto got = rx.try_recv();
     ASSERT_TRUE(got.has_value());
@@ -611,7 +624,8 @@ void available(const flavor& f, const timed_arg& arg, bool sending, const std::s
   } else {
     ASSERT_TRUE(tx.try_send(message(8)).has_value());
     auto outcome = arg.recv(rx);
-    ASSERT_TRUE(outcome.result.has_value()) << "a message was available; got " << rill::to_string(outcome.result.error());
+    ASSERT_TRUE(outcome.result.has_value())
+        << "a message was available; got " << rill::to_string(outcome.result.error());
     outcome.result->handled = true;
     EXPECT_EQ(outcome.result->value, 8);
   }
@@ -650,7 +664,8 @@ void released_later(const flavor& f, const timed_arg& arg, bool sending, bool by
   if (sending && !f.capacity) return;  // never blocks
   auto [tx, rx] = f.make();
   if (sending && f.capacity) {
-    for (std::size_t i = 0; i < *f.capacity; ++i) ASSERT_TRUE(tx.try_send(message(100 + static_cast<int>(i))).has_value());
+    for (std::size_t i = 0; i < *f.capacity; ++i)
+      ASSERT_TRUE(tx.try_send(message(100 + static_cast<int>(i))).has_value());
   }
   std::latch go(1);
   if (sending) {
@@ -770,7 +785,10 @@ std::size_t every_argument(through via) {
       }
     }
   }
-  std::cout << "[property] timeouts" << (via == through::channel ? "" : via == through::selector ? " (selector)" : " (statement)")
+  std::cout << "[property] timeouts"
+            << (via == through::channel    ? ""
+                : via == through::selector ? " (selector)"
+                                           : " (statement)")
             << ": " << args.size() << " arguments x " << flavors.size() << " flavors x 2 directions, " << calls
             << " scenarios\n";
   return calls;
@@ -802,10 +820,10 @@ TEST(timeout_property, generated_durations_of_any_representation_behave_by_their
     const through via = *rc::gen::elementOf(all_throughs);
     const int representation = uniform(0, 8);
     // Arbitrary 64-bit counts cover zero, negatives, small and huge values, and the extremes.
-    const auto count = *rc::gen::oneOf(rc::gen::arbitrary<std::int64_t>(),
-                                       rc::gen::element(std::numeric_limits<std::int64_t>::max(),
-                                                        std::numeric_limits<std::int64_t>::min(), std::int64_t{0},
-                                                        std::int64_t{-1}, std::int64_t{1}));
+    const auto count = *rc::gen::oneOf(
+        rc::gen::arbitrary<std::int64_t>(),
+        rc::gen::element(std::numeric_limits<std::int64_t>::max(), std::numeric_limits<std::int64_t>::min(),
+                         std::int64_t{0}, std::int64_t{-1}, std::int64_t{1}));
     timed_arg arg;
     auto classify = [](long double seconds) {
       if (!(seconds > 0)) return kind::try_once;
@@ -819,7 +837,8 @@ TEST(timeout_property, generated_durations_of_any_representation_behave_by_their
     switch (representation) {
       case 0: {
         const std::chrono::nanoseconds d{count};
-        arg = duration_arg(via, std::to_string(count) + "ns", classify(std::chrono::duration<long double>(d).count()), d);
+        arg =
+            duration_arg(via, std::to_string(count) + "ns", classify(std::chrono::duration<long double>(d).count()), d);
         break;
       }
       case 1: {
@@ -836,7 +855,8 @@ TEST(timeout_property, generated_durations_of_any_representation_behave_by_their
       }
       case 3: {
         const std::chrono::seconds d{count};
-        arg = duration_arg(via, std::to_string(count) + "s", classify(std::chrono::duration<long double>(d).count()), d);
+        arg =
+            duration_arg(via, std::to_string(count) + "s", classify(std::chrono::duration<long double>(d).count()), d);
         break;
       }
       case 4:
@@ -945,8 +965,8 @@ TEST(timeout_property, deadlines_of_any_duration_are_the_exact_time_rounded_up_o
       with_generated_period_and_rep([]<class Rep, class Period>() {
         using point = std::chrono::time_point<steady, std::chrono::duration<Rep, Period>>;
         const point when{std::chrono::duration<Rep, Period>{generated_count_of<Rep, Period>()}};
-        RC_LOG() << "deadline_at(time_point<steady_clock, " << duration_text<Rep, Period>(when.time_since_epoch().count())
-                 << ">)";
+        RC_LOG() << "deadline_at(time_point<steady_clock, "
+                 << duration_text<Rep, Period>(when.time_since_epoch().count()) << ">)";
         const rill::detail::sync::deadline deadline = rill::detail::sync::deadline_at(when);
         if (when == point::max()) {
           RC_ASSERT(!deadline.has_value());
@@ -958,8 +978,8 @@ TEST(timeout_property, deadlines_of_any_duration_are_the_exact_time_rounded_up_o
         if (expected) {
           if (!deadline.has_value()) RC_FAIL("no deadline for a time point the clock can represent (R20)");
           if (*deadline != *expected) {
-            RC_FAIL("deadline " + std::to_string((*deadline).time_since_epoch().count()) + "ns, not t rounded up: " +
-                    std::to_string(expected->time_since_epoch().count()) + "ns (R40, R20)");
+            RC_FAIL("deadline " + std::to_string((*deadline).time_since_epoch().count()) +
+                    "ns, not t rounded up: " + std::to_string(expected->time_since_epoch().count()) + "ns (R40, R20)");
           }
         } else if (deadline.has_value() && seconds_of(when.time_since_epoch()) < 9e9L &&
                    !(seconds_of((*deadline).time_since_epoch()) >= seconds_of(when.time_since_epoch()) - 1e-6L)) {
@@ -996,13 +1016,13 @@ struct timer_case {
   /// two clocks read at that moment; +inf for "never".
   std::function<long double(rill::instant, system_clock::time_point)> left;
   bool periodic = false;
-  bool invalid = false;                  // tick with a period that is not positive (R41)
-  bool converted = false;                // a time point of another clock, converted once (R20)
-  std::optional<rill::instant> exact;    // at(t), t on the timer clock: the message is t rounded up
+  bool invalid = false;                // tick with a period that is not positive (R41)
+  bool converted = false;              // a time point of another clock, converted once (R20)
+  std::optional<rill::instant> exact;  // at(t), t on the timer clock: the message is t rounded up
   /// after(d) / tick(p), d or p positive: whether a time after creation is at least d (or p), in
   /// exact arithmetic: no message comes before creation + d (R20: rounded up, never down).
   std::function<bool(rill::instant::duration)> reached;
-  rill::instant::duration step{};        // tick: messages are a whole number of these apart
+  rill::instant::duration step{};  // tick: messages are a whole number of these apart
 };
 
 timer_class class_of(const timer_case& timer, long double left) {
@@ -1021,10 +1041,11 @@ timer_class class_of(const timer_case& timer, long double left) {
 std::int64_t generated_count() {
   constexpr auto max = std::numeric_limits<std::int64_t>::max();
   constexpr auto min = std::numeric_limits<std::int64_t>::min();
-  return *rc::gen::oneOf(rc::gen::resize(100, rc::gen::arbitrary<std::int64_t>()),
-                         rc::gen::element(max, min, max - 1, min + 1, std::int64_t{0}, std::int64_t{-1}, std::int64_t{1}),
-                         rc::gen::resize(100, rc::gen::inRange<std::int64_t>(-2'000'000, 2'000'001)),
-                         rc::gen::resize(100, rc::gen::inRange<std::int64_t>(1, 1'000'001)));
+  return *rc::gen::oneOf(
+      rc::gen::resize(100, rc::gen::arbitrary<std::int64_t>()),
+      rc::gen::element(max, min, max - 1, min + 1, std::int64_t{0}, std::int64_t{-1}, std::int64_t{1}),
+      rc::gen::resize(100, rc::gen::inRange<std::int64_t>(-2'000'000, 2'000'001)),
+      rc::gen::resize(100, rc::gen::inRange<std::int64_t>(1, 1'000'001)));
 }
 
 /// A delay (after) or a period (tick) of a generated representation.
@@ -1046,9 +1067,9 @@ void with_generated_duration(Use use) {
     }
     case 5: {
       constexpr double inf = std::numeric_limits<double>::infinity();
-      const double seconds = *rc::gen::element(inf, -inf, std::numeric_limits<double>::max(),
-                                               std::numeric_limits<double>::lowest(),
-                                               std::numeric_limits<double>::min(), -std::numeric_limits<double>::min());
+      const double seconds =
+          *rc::gen::element(inf, -inf, std::numeric_limits<double>::max(), std::numeric_limits<double>::lowest(),
+                            std::numeric_limits<double>::min(), -std::numeric_limits<double>::min());
       std::ostringstream text;
       text << "duration<double>{" << seconds << "}";
       return use(duration<double>{seconds}, text.str());
@@ -1112,7 +1133,8 @@ timer_case generated_timer() {
     }
     case 1: {  // near now (the short class and around it)
       const rill::instant when =
-          rill::timer_clock::now() + nanoseconds{*rc::gen::resize(100, rc::gen::inRange<std::int64_t>(-2'000'000, 2'000'001))};
+          rill::timer_clock::now() +
+          nanoseconds{*rc::gen::resize(100, rc::gen::inRange<std::int64_t>(-2'000'000, 2'000'001))};
       timer.text = "rill::at(instant{" + std::to_string(when.time_since_epoch().count()) + "ns}) (near now)";
       timer.make = [when] { return rill::at(when); };
       timer.left = steady_left(when);
@@ -1131,7 +1153,8 @@ timer_case generated_timer() {
     case 3: {  // absolute, or a few milliseconds from now
       const bool near = uniform(0, 2) == 1;
       const system_clock::time_point when =
-          near ? system_clock::now() + nanoseconds{*rc::gen::resize(100, rc::gen::inRange<std::int64_t>(-2'000'000, 2'000'001))}
+          near ? system_clock::now() +
+                     nanoseconds{*rc::gen::resize(100, rc::gen::inRange<std::int64_t>(-2'000'000, 2'000'001))}
                : system_clock::time_point{system_clock::duration{count}};
       timer.text = "rill::at(system_clock::time_point{" + std::to_string(when.time_since_epoch().count()) + "})" +
                    (near ? " (near now)" : "");
@@ -1161,8 +1184,8 @@ timer_case generated_timer() {
         } else {
           const long double now = seconds_of(rill::timer_clock::now().time_since_epoch());
           // Anywhere on the log scale, or within two milliseconds (the due and short classes).
-          const long double away = uniform(0, 2) == 0 ? log_scale_seconds(-900, 1150)
-                                                      : static_cast<long double>(uniform(0, 2001)) * 1e-6L;
+          const long double away =
+              uniform(0, 2) == 0 ? log_scale_seconds(-900, 1150) : static_cast<long double>(uniform(0, 2001)) * 1e-6L;
           count_of_point = count_for<Rep, Period>(uniform(0, 2) == 0 ? now - away : now + away);
           where = " (near now)";
         }
@@ -1171,7 +1194,9 @@ timer_case generated_timer() {
         timer.make = [when] { return rill::at(when); };
         timer.left = steady_left(when);
         if (when == point::max()) {  // never, however near (R44)
-          timer.left = [](rill::instant, system_clock::time_point) { return std::numeric_limits<long double>::infinity(); };
+          timer.left = [](rill::instant, system_clock::time_point) {
+            return std::numeric_limits<long double>::infinity();
+          };
         }
         timer.exact = expected_message(when);
         timer.maker = "at (steady, any duration)";
@@ -1202,8 +1227,9 @@ void check_message(const timer_case& timer, rill::instant got, rill::instant bef
   const rill::instant now = rill::timer_clock::now();
   if (got > now) RC_FAIL(where + ": a message time later than its receive: delivered early (R40)");
   if (timer.exact && got != *timer.exact) {
-    RC_FAIL(where + ": the message " + std::to_string(got.time_since_epoch().count()) + "ns is not the time point it was made for, " +
-            std::to_string(timer.exact->time_since_epoch().count()) + "ns (R40, R20)");
+    RC_FAIL(where + ": the message " + std::to_string(got.time_since_epoch().count()) +
+            "ns is not the time point it was made for, " + std::to_string(timer.exact->time_since_epoch().count()) +
+            "ns (R40, R20)");
   }
   if (timer.reached && !timer.reached(got - before)) {
     RC_FAIL(where + ": a message earlier than its delay or period from the timer's creation (R40, R41, R20)");
@@ -1287,7 +1313,8 @@ TEST(timer_property, generated_delays_periods_and_time_points_saturate_and_never
         check_message(timer, *first, before, where);
         if (timer.periodic) {
           auto second = rx.recv();
-          if (!second) RC_FAIL(where + ": the second tick: recv() reported " + std::string(rill::to_string(second.error())));
+          if (!second)
+            RC_FAIL(where + ": the second tick: recv() reported " + std::string(rill::to_string(second.error())));
           check_message(timer, *second, before, where + " (second tick)");
           if (*second <= *first) RC_FAIL(where + ": the second tick is not after the first (R41)");
           if ((*second - *first) % timer.step != rill::instant::duration::zero()) {
@@ -1333,16 +1360,16 @@ TEST(timer_property, re_arming_a_tick_near_the_end_of_the_clock_saturates) {
     constexpr rep max = std::numeric_limits<rep>::max();
     const clock::time_point now = clock::now();
     // The first tick is due: `behind` before now (up to ten seconds).
-    const rep behind = *rc::gen::oneOf(rc::gen::inRange<rep>(0, 10'000'000'000),
-                                      rc::gen::element(rep{0}, rep{1}, rep{999'999}));
+    const rep behind =
+        *rc::gen::oneOf(rc::gen::inRange<rep>(0, 10'000'000'000), rc::gen::element(rep{0}, rep{1}, rep{999'999}));
     const clock::time_point first = now - clock::duration(behind);
     const rep room = max - first.time_since_epoch().count();  // from the first tick to the clock's end
-    const rep period = *rc::gen::oneOf(
-        rc::gen::element(room - 1, room, room + (room < max ? 1 : 0), room / 2, room / 2 + 1, room / 3 + 1, max,
-                         max - 1, max / 2, rep{1}),
-        rc::gen::inRange<rep>(1, max), rc::gen::inRange<rep>(std::max<rep>(1, room / 4), room / 2 + 2));
-    RC_LOG() << "first tick " << first.time_since_epoch().count() << "ns (now - " << behind << "ns), period "
-             << period << "ns, room " << room << "ns";
+    const rep period =
+        *rc::gen::oneOf(rc::gen::element(room - 1, room, room + (room < max ? 1 : 0), room / 2, room / 2 + 1,
+                                         room / 3 + 1, max, max - 1, max / 2, rep{1}),
+                        rc::gen::inRange<rep>(1, max), rc::gen::inRange<rep>(std::max<rep>(1, room / 4), room / 2 + 2));
+    RC_LOG() << "first tick " << first.time_since_epoch().count() << "ns (now - " << behind << "ns), period " << period
+             << "ns, room " << room << "ns";
     rill::detail::tick_flavor ticks{clock::duration{period}, rill::detail::sync::deadline{first}};
     const clock::time_point before = clock::now();
     const auto message = ticks.try_recv();

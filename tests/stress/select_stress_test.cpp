@@ -67,7 +67,9 @@ constexpr int channel_count = 4;
 class ledger {
  public:
   explicit ledger(std::size_t ids) : destructions_(ids) {}
-  void record_destruction(int id) noexcept { destructions_[static_cast<std::size_t>(id)].fetch_add(1, std::memory_order_relaxed); }
+  void record_destruction(int id) noexcept {
+    destructions_[static_cast<std::size_t>(id)].fetch_add(1, std::memory_order_relaxed);
+  }
   /// Read after the threads have joined.
   [[nodiscard]] int destructions(std::size_t id) const { return destructions_[id].load(std::memory_order_relaxed); }
   [[nodiscard]] std::size_t size() const { return destructions_.size(); }
@@ -362,20 +364,24 @@ void run(const channel_set& set, const run_options& options) {
     const std::string name = "message id " + std::to_string(id);
     switch (log.fates[id]) {
       case fate::unused:
-        if (times_received[id] != 0 || log.book.destructions(id) != 0) problem(name + " was never made, yet received or destroyed");
+        if (times_received[id] != 0 || log.book.destructions(id) != 0)
+          problem(name + " was never made, yet received or destroyed");
         continue;
       case fate::sent:
         ++sent;
         if (times_received[id] == 0) ++discarded;
-        if (times_received[id] > 1) problem(name + " was received " + std::to_string(times_received[id]) + " times (R9, KB16)");
+        if (times_received[id] > 1)
+          problem(name + " was received " + std::to_string(times_received[id]) + " times (R9, KB16)");
         if (times_received[id] == 0 && !options.abandon) problem(name + " was sent but never received: lost (R9)");
         break;
       case fate::not_chosen:
-        if (times_received[id] != 0) problem(name + " was offered by a send case that did not run, and received (R30, KB16)");
+        if (times_received[id] != 0)
+          problem(name + " was offered by a send case that did not run, and received (R30, KB16)");
         break;
     }
     if (log.book.destructions(id) != 1) {
-      problem(name + "'s value was destroyed " + std::to_string(log.book.destructions(id)) + " times, not once (R25, R34)");
+      problem(name + "'s value was destroyed " + std::to_string(log.book.destructions(id)) +
+              " times, not once (R25, R34)");
     }
   }
   EXPECT_EQ(problems, 0);
@@ -444,8 +450,8 @@ enum class timed_form : std::uint8_t {
 };
 
 constexpr std::array<const char*, static_cast<std::size_t>(timed_form::count)> timed_form_names{
-    "select_for(0ns)", "select_until(past)", "select_for(1us)", "on_timeout(0ns)", "on_deadline(past)",
-    "ready_for(0ns)"};
+    "select_for(0ns)", "select_until(past)", "select_for(1us)",
+    "on_timeout(0ns)", "on_deadline(past)",  "ready_for(0ns)"};
 
 /// Channels that never hold a message, selected next to c0 and c1. The order of a selection's
 /// tries is random, so these put a random number of tries between the looks at c0 and at c1:
@@ -536,8 +542,9 @@ TEST_P(select_deadline_stress, a_passed_deadline_never_times_out_while_a_message
         case timed_form::select_for_zero:
         case timed_form::select_until_past:
         case timed_form::select_for_passing: {
-          auto chosen = form == 0 ? selection.select_for(0ns)
-                                  : form == 1 ? selection.select_until(past) : selection.select_for(1us);
+          auto chosen = form == 0   ? selection.select_for(0ns)
+                        : form == 1 ? selection.select_until(past)
+                                    : selection.select_for(1us);
           if (chosen) {
             const std::size_t k = chosen->index();
             put_back(k, chosen->recv(rx[k]));
@@ -589,8 +596,8 @@ TEST_P(select_deadline_stress, a_passed_deadline_never_times_out_while_a_message
   std::string counts;
   int total = 0;
   for (std::size_t form = 0; form < wrong_timeouts.size(); ++form) {
-    counts += std::string(counts.empty() ? "" : ", ") + timed_form_names[form] + " " +
-              std::to_string(wrong_timeouts[form]);
+    counts +=
+        std::string(counts.empty() ? "" : ", ") + timed_form_names[form] + " " + std::to_string(wrong_timeouts[form]);
     total += wrong_timeouts[form];
   }
   std::cout << "[ deadline stress ] " << GetParam().name << ": " << moves.load() << " moves; wrong timeouts in "

@@ -94,9 +94,9 @@ namespace {
 struct channel_memory_counters {
   std::atomic<long long> live_bytes{0};
   std::atomic<long long> peak_bytes{0};
-  std::atomic<long long> allocations{0};      // seen by the wrapper around operator new
+  std::atomic<long long> allocations{0};  // seen by the wrapper around operator new
   std::atomic<long long> allocated_bytes{0};
-  std::atomic<long long> requests{0};         // seen by the sync layer's allocation_hook
+  std::atomic<long long> requests{0};  // seen by the sync layer's allocation_hook
   std::atomic<long long> requested_bytes{0};
 };
 channel_memory_counters channel_memory;
@@ -135,7 +135,7 @@ void __real__ZdlPvmSt11align_val_t(void*, std::size_t, std::align_val_t) noexcep
 
 // operator new(std::size_t, std::align_val_t, const std::nothrow_t&)
 void* __wrap__ZnwmSt11align_val_tRKSt9nothrow_t(std::size_t bytes, std::align_val_t alignment,
-                                                 const std::nothrow_t& tag) noexcept {
+                                                const std::nothrow_t& tag) noexcept {
   void* memory = __real__ZnwmSt11align_val_tRKSt9nothrow_t(bytes, alignment, tag);
   if (memory != nullptr) note_channel_allocation(bytes);
   return memory;
@@ -181,8 +181,9 @@ class channel_memory_probe {
     const long long allocations = channel_memory.allocations.load() - allocations_at_start_;
     EXPECT_GT(requests, 0) << "no channel allocated anything: the allocation_hook is not being called";
     EXPECT_EQ(allocations, requests)
-        << (allocations == 0 ? "the wrapper saw no allocation: was the test linked without stress.cmake's --wrap options?"
-                             : "the wrapper and the sync layer's hook disagree on what channels allocate");
+        << (allocations == 0
+                ? "the wrapper saw no allocation: was the test linked without stress.cmake's --wrap options?"
+                : "the wrapper and the sync layer's hook disagree on what channels allocate");
     EXPECT_EQ(channel_memory.allocated_bytes.load() - allocated_at_start_,
               channel_memory.requested_bytes.load() - requested_at_start_);
   }
@@ -282,7 +283,8 @@ long long peak_growth_allowance_kib() {
   if (quarantine_mib < 0) quarantine_mib = 256;  // -1: the default
   const long long thread_quarantines_mib =
       threads * std::max(0LL, address_sanitizer_option("thread_local_quarantine_size_kb", 1024)) / 1024;
-  const long long fake_stacks_mib = address_sanitizer_option("detect_stack_use_after_return", 0) != 0 ? threads * 12 : 0;
+  const long long fake_stacks_mib =
+      address_sanitizer_option("detect_stack_use_after_return", 0) != 0 ? threads * 12 : 0;
   allowance_mib += (quarantine_mib + thread_quarantines_mib + fake_stacks_mib) * 3 / 2;
 #endif
   return allowance_mib * 1024;
@@ -427,8 +429,8 @@ class episode_ledger {
 };
 
 std::uint64_t checksum(int producer, int sequence) {
-  const auto key = (static_cast<std::uint64_t>(static_cast<std::uint32_t>(producer)) << 32) |
-                   static_cast<std::uint32_t>(sequence);
+  const auto key =
+      (static_cast<std::uint64_t>(static_cast<std::uint32_t>(producer)) << 32) | static_cast<std::uint32_t>(sequence);
   return (key + 1) * 0x9E3779B97F4A7C15ull;
 }
 
@@ -519,9 +521,7 @@ void churn(Handle& main, Handle& spare, random_source& random, std::optional<std
     case 1:  // hold a second handle (releasing the previous second one, if any)
       spare = main;
       break;
-    case 2:
-      spare.reset();
-      break;
+    case 2: spare.reset(); break;
     case 3:
       if (spare.valid()) swap(main, spare);
       break;
@@ -557,8 +557,8 @@ void churn(Handle& main, Handle& spare, random_source& random, std::optional<std
 /// its handles dropped in either order. R11, R10, R25 on every flavor; checked at once, single
 /// threaded, and by tracked::alive at the end.
 void throwaway_channel(random_source& random) {
-  static constexpr std::array<std::optional<std::size_t>, 4> capacities{std::size_t{0}, std::size_t{1},
-                                                                        std::size_t{3}, std::nullopt};
+  static constexpr std::array<std::optional<std::size_t>, 4> capacities{std::size_t{0}, std::size_t{1}, std::size_t{3},
+                                                                        std::nullopt};
   const auto capacity = capacities[static_cast<std::size_t>(random.below(4))];
   auto [tx, rx] = capacity ? rill::bounded<tracked>(*capacity) : rill::unbounded<tracked>();
   add_to(totals.channels);
@@ -567,7 +567,8 @@ void throwaway_channel(random_source& random) {
     if (tx.try_send(tracked(value))) ++sent;
   }
   const int room = capacity ? static_cast<int>(std::min<std::size_t>(*capacity, 3)) : 3;
-  if (sent != room) problem("a throwaway channel with room for " + std::to_string(room) + " took " + std::to_string(sent));
+  if (sent != room)
+    problem("a throwaway channel with room for " + std::to_string(room) + " took " + std::to_string(sent));
   if (random.one_in(2)) {
     rx.reset();  // the last receiver: what is buffered dies now (R11)
     auto late = tx.try_send(tracked(7));
@@ -581,7 +582,8 @@ void throwaway_channel(random_source& random) {
       auto taken = rx.try_recv();
       if (!taken || taken->value != value) problem("a throwaway channel lost or reordered a message (R10, R13)");
     }
-    if (rx.try_recv().error() != rill::recv_error::disconnected) problem("drained and disconnected is not disconnected (R7)");
+    if (rx.try_recv().error() != rill::recv_error::disconnected)
+      problem("drained and disconnected is not disconnected (R7)");
     rx.reset();
   }
 }
@@ -614,7 +616,7 @@ struct episode_plan {
                   // receiver_closes: the reception after which a consumer closes
 
   [[nodiscard]] std::string describe(int team) const {
-    const std::string kind = !capacity ? "unbounded"
+    const std::string kind = !capacity        ? "unbounded"
                              : *capacity == 0 ? "rendezvous"
                                               : "bounded " + std::to_string(*capacity);
     return "team " + std::to_string(team) + " episode " + std::to_string(number) + " (" + kind + ", " +
@@ -672,9 +674,9 @@ class team {
   rill::receiver<message> rx_;  // leader drops them
   episode_ledger ledger_;
   // During an episode.
-  std::atomic<int> tickets_{0};    // receivers_leave: receptions claimed
+  std::atomic<int> tickets_{0};     // receivers_leave: receptions claimed
   std::atomic<int> receptions_{0};  // receiver_closes: receptions so far
-  std::vector<int> receipts_;      // per producer, written by that producer before the closing barrier
+  std::vector<int> receipts_;       // per producer, written by that producer before the closing barrier
 };
 
 void team::run(int member) {
@@ -745,7 +747,8 @@ void team::prepare(int episode) {
 
 /// Sends with the operation numbered `operation`: send (twice as likely), try_send, send_for,
 /// send_until on the steady clock, send_until on the system clock.
-rill::send_result<message> send_with(rill::sender<message>& tx, int operation, message&& pending, random_source& random) {
+rill::send_result<message> send_with(rill::sender<message>& tx, int operation, message&& pending,
+                                     random_source& random) {
   switch (operation) {
     case 0:
     case 1: return tx.send(std::move(pending));
@@ -776,10 +779,11 @@ void team::produce(int producer, rill::sender<message> tx, random_source& random
         break;
       }
       auto& refused = result.error();
-      if (!refused.message.holds(producer, sequence)) problem(where + "a failed send did not hand back its message intact (R9)");
+      if (!refused.message.holds(producer, sequence))
+        problem(where + "a failed send did not hand back its message intact (R9)");
       const rill::send_errc reason = refused.reason;
-      const bool retry = (reason == rill::send_errc::full && operation == 2) ||
-                         (reason == rill::send_errc::timeout && operation >= 3);
+      const bool retry =
+          (reason == rill::send_errc::full && operation == 2) || (reason == rill::send_errc::timeout && operation >= 3);
       if (!retry) {
         // Only a close or the receivers' departure may refuse a message for good.
         if (reason != rill::send_errc::disconnected || plan_.how == ending::senders_finish) {
@@ -812,12 +816,14 @@ void team::produce(int producer, rill::sender<message> tx, random_source& random
     auto receipt = receipt_rx.recv_for(120s);
     if (!receipt) {
       if (receipt.error() != rill::recv_error::disconnected) {
-        problem(where + "the receipt channel did not disconnect: a message that carried its sender was never "
-                        "destroyed (R11, R25)");
+        problem(where +
+                "the receipt channel did not disconnect: a message that carried its sender was never "
+                "destroyed (R11, R25)");
       }
       break;
     }
-    if (*receipt % receipt_every != 0 || *receipt >= plan_.per_producer) problem(where + "a receipt for a message that carried none");
+    if (*receipt % receipt_every != 0 || *receipt >= plan_.per_producer)
+      problem(where + "a receipt for a message that carried none");
     ++receipts;
   }
   receipts_[static_cast<std::size_t>(producer)] = receipts;
@@ -826,7 +832,8 @@ void team::produce(int producer, rill::sender<message> tx, random_source& random
 void team::take(int consumer, message& taken, rill::receiver<message>& rx, std::array<int, 4>& last) {
   const int producer = taken.producer();
   const int sequence = taken.sequence();
-  if (!taken.intact() || producer < 0 || producer >= plan_.producers || sequence < 0 || sequence >= plan_.per_producer) {
+  if (!taken.intact() || producer < 0 || producer >= plan_.producers || sequence < 0 ||
+      sequence >= plan_.per_producer) {
     problem(plan_.describe(index_) + "consumer " + std::to_string(consumer) + " received a damaged message");
     return;
   }
@@ -858,7 +865,8 @@ void team::consume(int consumer, rill::receiver<message> rx, random_source& rand
     }
   };
   const auto expected_failure = [](int operation, rill::recv_error error) {
-    return (operation == 1 && error == rill::recv_error::empty) || (operation >= 2 && error == rill::recv_error::timeout);
+    return (operation == 1 && error == rill::recv_error::empty) ||
+           (operation >= 2 && error == rill::recv_error::timeout);
   };
 
   if (plan_.how == ending::receivers_leave) {
@@ -911,7 +919,8 @@ void team::consume(int consumer, rill::receiver<message> rx, random_source& rand
       }
     }
     // Disconnected is for good (R10, R12).
-    if (rx.try_recv().error() != rill::recv_error::disconnected) problem(where + "disconnected did not last (R10, R12)");
+    if (rx.try_recv().error() != rill::recv_error::disconnected)
+      problem(where + "disconnected did not last (R10, R12)");
   }
   if (random.one_in(2)) {
     rx.reset();
@@ -940,7 +949,8 @@ void team::check() {
       switch (ledger_.outcome_of(id)) {
         case outcome::not_attempted:
           if (plan_.how == ending::senders_finish) problem(where + name + " was never sent (test bug)");
-          if (receptions != 0 || destructions != 0) problem(where + name + " was never made, yet received or destroyed");
+          if (receptions != 0 || destructions != 0)
+            problem(where + name + " was never made, yet received or destroyed");
           continue;
         case outcome::sent:
           ++sent;
@@ -1002,7 +1012,8 @@ TEST(soak, churning_handles_and_channels_in_every_flavor_lose_nothing_and_keep_m
   std::fflush(stdout);
 
   const steady::time_point begin = steady::now();
-  const steady::time_point deadline = begin + std::chrono::duration_cast<steady::duration>(std::chrono::duration<double>(seconds));
+  const steady::time_point deadline =
+      begin + std::chrono::duration_cast<steady::duration>(std::chrono::duration<double>(seconds));
   process_memory at_checkpoint;
   long long channel_bytes_at_checkpoint = 0;
   {
@@ -1035,16 +1046,17 @@ TEST(soak, churning_handles_and_channels_in_every_flavor_lose_nothing_and_keep_m
       << "the peak resident set grew by " << mib(peak_growth) << " after warm-up, more than "
       << mib(peak_growth_allowance_kib()) << "; the bound and its reasons are at peak_growth_allowance_kib()";
 
-  std::printf("soak: %.1f s, %d threads, %s messages (%s received, %s discarded by a last receiver, %s handed back), "
-              "%s channels, %s episodes, peak RSS start %s warm %s end %s (bound: warm + %s; VmRSS %s), "
-              "peak live channel bytes %s, live channel bytes at warm-up %s, at end: %s\n",
-              elapsed, thread_count, with_commas(totals.sent.load()).c_str(), with_commas(totals.received.load()).c_str(),
-              with_commas(totals.discarded.load()).c_str(), with_commas(totals.handed_back.load()).c_str(),
-              with_commas(totals.channels.load()).c_str(), with_commas(totals.episodes.load()).c_str(),
-              mib(at_start.peak_kib).c_str(), mib(at_checkpoint.peak_kib).c_str(), mib(at_end.peak_kib).c_str(),
-              mib(peak_growth_allowance_kib()).c_str(), mib(at_end.resident_kib).c_str(),
-              with_commas(channel_memory.peak_bytes.load()).c_str(),
-              with_commas(channel_bytes_at_checkpoint).c_str(), with_commas(probe.live()).c_str());
+  std::printf(
+      "soak: %.1f s, %d threads, %s messages (%s received, %s discarded by a last receiver, %s handed back), "
+      "%s channels, %s episodes, peak RSS start %s warm %s end %s (bound: warm + %s; VmRSS %s), "
+      "peak live channel bytes %s, live channel bytes at warm-up %s, at end: %s\n",
+      elapsed, thread_count, with_commas(totals.sent.load()).c_str(), with_commas(totals.received.load()).c_str(),
+      with_commas(totals.discarded.load()).c_str(), with_commas(totals.handed_back.load()).c_str(),
+      with_commas(totals.channels.load()).c_str(), with_commas(totals.episodes.load()).c_str(),
+      mib(at_start.peak_kib).c_str(), mib(at_checkpoint.peak_kib).c_str(), mib(at_end.peak_kib).c_str(),
+      mib(peak_growth_allowance_kib()).c_str(), mib(at_end.resident_kib).c_str(),
+      with_commas(channel_memory.peak_bytes.load()).c_str(), with_commas(channel_bytes_at_checkpoint).c_str(),
+      with_commas(probe.live()).c_str());
   std::fflush(stdout);
   RecordProperty("messages", std::to_string(totals.sent.load()));
   RecordProperty("channels", std::to_string(totals.channels.load()));
@@ -1152,10 +1164,11 @@ TEST(soak, a_drained_channel_gives_its_blocks_back_and_a_bounded_one_allocates_o
   EXPECT_EQ(problems.load(), 0);
   probe.expect_wrapper_saw_every_request();
 
-  std::printf("soak: unbounded channel of %s messages: empty %s B, first block %s B, full %s B, drained %s B "
-              "(handles kept); bounded and rendezvous channels unchanged by traffic\n",
-              with_commas(messages).c_str(), with_commas(empty).c_str(), with_commas(one_block).c_str(),
-              with_commas(full).c_str(), with_commas(drained).c_str());
+  std::printf(
+      "soak: unbounded channel of %s messages: empty %s B, first block %s B, full %s B, drained %s B "
+      "(handles kept); bounded and rendezvous channels unchanged by traffic\n",
+      with_commas(messages).c_str(), with_commas(empty).c_str(), with_commas(one_block).c_str(),
+      with_commas(full).c_str(), with_commas(drained).c_str());
   std::fflush(stdout);
 }
 

@@ -90,8 +90,8 @@ class ledger {
 };
 
 std::uint64_t checksum(int producer, int sequence) {
-  const auto key = (static_cast<std::uint64_t>(static_cast<std::uint32_t>(producer)) << 32) |
-                   static_cast<std::uint32_t>(sequence);
+  const auto key =
+      (static_cast<std::uint64_t>(static_cast<std::uint32_t>(producer)) << 32) | static_cast<std::uint32_t>(sequence);
   return (key + 1) * 0x9E3779B97F4A7C15ull;
 }
 
@@ -181,7 +181,7 @@ struct journal {
   int producers;
   int per_producer;
   ledger book;
-  std::vector<std::vector<outcome>> outcomes;            // [producer][sequence]
+  std::vector<std::vector<outcome>> outcomes;              // [producer][sequence]
   std::vector<std::vector<std::pair<int, int>>> received;  // [consumer]: (producer, sequence), in order
 };
 
@@ -349,13 +349,14 @@ class stress_test : public testing::TestWithParam<std::tuple<flavor_case, traffi
   void leave_messages_behind(bool receiver_goes_first);
 };
 
-INSTANTIATE_TEST_SUITE_P(
-    flavors, stress_test, testing::Combine(testing::ValuesIn(all_flavors), testing::ValuesIn(all_shapes)),
-    [](const testing::TestParamInfo<std::tuple<flavor_case, traffic_shape>>& info) {
-      const flavor_case& flavor = std::get<0>(info.param);
-      const traffic_shape& shape = std::get<1>(info.param);
-      return std::string(flavor.name) + "_" + std::to_string(shape.producers) + "x" + std::to_string(shape.consumers);
-    });
+INSTANTIATE_TEST_SUITE_P(flavors, stress_test,
+                         testing::Combine(testing::ValuesIn(all_flavors), testing::ValuesIn(all_shapes)),
+                         [](const testing::TestParamInfo<std::tuple<flavor_case, traffic_shape>>& info) {
+                           const flavor_case& flavor = std::get<0>(info.param);
+                           const traffic_shape& shape = std::get<1>(info.param);
+                           return std::string(flavor.name) + "_" + std::to_string(shape.producers) + "x" +
+                                  std::to_string(shape.consumers);
+                         });
 
 class stress_flavor_test : public testing::TestWithParam<flavor_case> {
  protected:
@@ -588,9 +589,9 @@ TEST_P(stress_test, last_receiver_gone_mid_stream_every_send_is_received_discard
   for (int producer = 0; producer < producers(); ++producer) {
     for (int sequence = 0; sequence < per_producer(); ++sequence) {
       const std::size_t id = log.book.id(producer, sequence);
-      const bool discarded = log.outcomes[static_cast<std::size_t>(producer)][static_cast<std::size_t>(sequence)] ==
-                                 outcome::sent &&
-                             result.times_received[id] == 0;
+      const bool discarded =
+          log.outcomes[static_cast<std::size_t>(producer)][static_cast<std::size_t>(sequence)] == outcome::sent &&
+          result.times_received[id] == 0;
       if (discarded && destroyed_when_receivers_gone[id] != 1) ++outlived;
     }
   }

@@ -228,7 +228,8 @@ TEST_P(channel_test, last_receiver_gone_destroys_buffered_messages_at_once) {
   // SPEC R11, R25 (KB6)
   if (GetParam().rendezvous()) GTEST_SKIP() << "nothing is buffered in a rendezvous channel";
   auto [tx, rx] = GetParam().make<tracked>();
-  for (std::size_t i = 0; i < GetParam().room(); ++i) ASSERT_TRUE(tx.try_send(tracked(static_cast<int>(i))).has_value());
+  for (std::size_t i = 0; i < GetParam().room(); ++i)
+    ASSERT_TRUE(tx.try_send(tracked(static_cast<int>(i))).has_value());
   EXPECT_EQ(tracked::alive.load(), static_cast<int>(GetParam().room()));
   auto second = rx;
   rx.reset();
@@ -459,9 +460,8 @@ TEST_P(channel_test, move_only_and_empty_message_types_work) {
   struct nothing {};
   {
     auto [tx, rx] = GetParam().make<std::unique_ptr<std::string>>();
-    std::jthread sender([tx = std::move(tx)]() mutable {
-      ASSERT_TRUE(tx.send(std::make_unique<std::string>("moved")).has_value());
-    });
+    std::jthread sender(
+        [tx = std::move(tx)]() mutable { ASSERT_TRUE(tx.send(std::make_unique<std::string>("moved")).has_value()); });
     EXPECT_EQ(*rx.recv().value(), "moved");
   }
   {

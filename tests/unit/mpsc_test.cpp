@@ -121,8 +121,8 @@ TEST(mpsc, sync_channel_rejects_an_absurd_bound) {
 TEST(mpsc, send_after_the_receiver_is_dropped_hands_the_message_back) {
   // SPEC R28, R3, R9, R11
   for (bool bounded : {false, true}) {
-    auto [tx, rx] = bounded ? rill::mpsc::sync_channel<std::unique_ptr<int>>(1)
-                            : rill::mpsc::channel<std::unique_ptr<int>>();
+    auto [tx, rx] =
+        bounded ? rill::mpsc::sync_channel<std::unique_ptr<int>>(1) : rill::mpsc::channel<std::unique_ptr<int>>();
     drop(rx);  // Rust: drop(rx)
     EXPECT_FALSE(rx.valid());
     auto result = tx.send(std::make_unique<int>(5));  // Rust: Err(SendError(Box::new(5)))
@@ -396,15 +396,17 @@ TEST(mpsc, receivers_and_senders_work_in_a_select_statement) {
   EXPECT_TRUE(sent);
   EXPECT_EQ(rx.recv().value(), 5);
   other_tx.reset();
-  EXPECT_EQ(rill::select(rill::on_recv(other_rx, [](rill::recv_result<std::string> message) { return message.error(); })),
-            rill::recv_error::disconnected);
+  EXPECT_EQ(
+      rill::select(rill::on_recv(other_rx, [](rill::recv_result<std::string> message) { return message.error(); })),
+      rill::recv_error::disconnected);
 }
 
 template <class Handle>
 concept selector_accepts_a_temporary = requires(rill::selector& selection) { selection.recv(Handle{}); };
 static_assert(!selector_accepts_a_temporary<rill::mpsc::receiver<int>>, "the selector would refer to a dead handle");
 template <class Handle>
-concept selector_accepts_a_named = requires(rill::selector& selection, const Handle& handle) { selection.recv(handle); };
+concept selector_accepts_a_named =
+    requires(rill::selector& selection, const Handle& handle) { selection.recv(handle); };
 static_assert(selector_accepts_a_named<rill::mpsc::receiver<int>>);
 
 TEST(mpsc, receivers_and_senders_work_in_a_selector) {

@@ -192,7 +192,8 @@ TEST(porting, a_kept_on_deadline_case_stays_absolute) {
   const auto limit = rill::on_deadline(std::chrono::steady_clock::now() + 1ms, [] { return 0; });
   ASSERT_TRUE(rill::after(2ms).recv().has_value());  // the deadline has passed
   for (int round = 0; round < 2; ++round) {
-    EXPECT_EQ(rill::select(rill::on_recv(rill::after(1h), [](rill::recv_result<rill::instant>) { return 1; }), limit), 0);
+    EXPECT_EQ(rill::select(rill::on_recv(rill::after(1h), [](rill::recv_result<rill::instant>) { return 1; }), limit),
+              0);
   }
 }
 

@@ -53,8 +53,8 @@ using steady = std::chrono::steady_clock;
 
 using rill::test::flavor;
 
-constexpr std::array<flavor, 4> every_flavor{
-    flavor{"rendezvous", 0}, flavor{"bounded1", 1}, flavor{"bounded4", 4}, flavor{"unbounded", std::nullopt}};
+constexpr std::array<flavor, 4> every_flavor{flavor{"rendezvous", 0}, flavor{"bounded1", 1}, flavor{"bounded4", 4},
+                                             flavor{"unbounded", std::nullopt}};
 
 /// A message whose every death is counted in the counter it points to; moved-from shells do not
 /// count. After a round, each counter must be exactly 1: the message died once, wherever it was.
@@ -297,7 +297,8 @@ big_stack_use move_small_messages(const flavor& kind) {
   };
   auto receive_all = [count, rx = rx]() mutable {
     for (int i = 0; i < count; ++i) {
-      EXPECT_EQ(i % 2 == 0 ? rx.recv().value_or(~0ULL) : rx.recv_for(1h).value_or(~0ULL), static_cast<std::uint64_t>(i));
+      EXPECT_EQ(i % 2 == 0 ? rx.recv().value_or(~0ULL) : rx.recv_for(1h).value_or(~0ULL),
+                static_cast<std::uint64_t>(i));
     }
   };
   big_stack_use use;
@@ -366,9 +367,8 @@ TEST(regression, kb1_kb3_list_first_block_install_vs_last_receiver) {
     // (No ASSERT here: returning early would leave the senders waiting at the barrier.)
     if (deaths[0].load() != 1 || deaths[1].load() != 1) {
       if (bad_rounds++ == 0) {
-        ADD_FAILURE() << "round " << round << ": the messages died " << deaths[0].load() << " and "
-                      << deaths[1].load() << " times (accepted: " << accepted[0].load() << ", "
-                      << accepted[1].load() << ")";
+        ADD_FAILURE() << "round " << round << ": the messages died " << deaths[0].load() << " and " << deaths[1].load()
+                      << " times (accepted: " << accepted[0].load() << ", " << accepted[1].load() << ")";
       }
     }
     if (accepted[0].load() + accepted[1].load() > 0) ++delivered_rounds;
@@ -406,8 +406,7 @@ std::vector<named_receive> receives_without_deadline() {
       {"recv_for(duration<double>::max)", [](auto& rx) { return rx.recv_for(duration<double>::max()); }},
       {"recv_for(+infinity s)", [](auto& rx) { return rx.recv_for(duration<double>(infinity)); }},
       {"recv_until(steady max)", [](auto& rx) { return rx.recv_until(steady::time_point::max()); }},
-      {"recv_until(system max)",
-       [](auto& rx) { return rx.recv_until(std::chrono::system_clock::time_point::max()); }},
+      {"recv_until(system max)", [](auto& rx) { return rx.recv_until(std::chrono::system_clock::time_point::max()); }},
       {"recv_until(steady hours max)",
        [](auto& rx) { return rx.recv_until(time_point<steady, std::chrono::hours>::max()); }},
       {"recv_until(system +infinity)", [](auto& rx) {
@@ -430,30 +429,32 @@ std::vector<named_send> sends_without_deadline() {
 std::vector<named_receive> receives_that_try_once() {
   using std::chrono::duration;
   using std::chrono::time_point;
-  return {{"recv_for(0s)", [](auto& rx) { return rx.recv_for(0s); }},
-          {"recv_for(-1ns)", [](auto& rx) { return rx.recv_for(-1ns); }},
-          {"recv_for(nanoseconds::min)", [](auto& rx) { return rx.recv_for(std::chrono::nanoseconds::min()); }},
-          {"recv_for(hours::min)", [](auto& rx) { return rx.recv_for(std::chrono::hours::min()); }},
-          {"recv_for(duration<double>::lowest)", [](auto& rx) { return rx.recv_for(duration<double>(std::numeric_limits<double>::lowest())); }},
-          {"recv_for(-infinity s)", [](auto& rx) { return rx.recv_for(duration<double>(-infinity)); }},
-          {"recv_until(steady min)", [](auto& rx) { return rx.recv_until(steady::time_point::min()); }},
-          {"recv_until(system min)",
-           [](auto& rx) { return rx.recv_until(std::chrono::system_clock::time_point::min()); }},
-          {"recv_until(steady hours min)",
-           [](auto& rx) { return rx.recv_until(time_point<steady, std::chrono::hours>::min()); }},
-          {"recv_until(an hour ago)", [](auto& rx) { return rx.recv_until(steady::now() - 1h); }}};
+  return {
+      {"recv_for(0s)", [](auto& rx) { return rx.recv_for(0s); }},
+      {"recv_for(-1ns)", [](auto& rx) { return rx.recv_for(-1ns); }},
+      {"recv_for(nanoseconds::min)", [](auto& rx) { return rx.recv_for(std::chrono::nanoseconds::min()); }},
+      {"recv_for(hours::min)", [](auto& rx) { return rx.recv_for(std::chrono::hours::min()); }},
+      {"recv_for(duration<double>::lowest)",
+       [](auto& rx) { return rx.recv_for(duration<double>(std::numeric_limits<double>::lowest())); }},
+      {"recv_for(-infinity s)", [](auto& rx) { return rx.recv_for(duration<double>(-infinity)); }},
+      {"recv_until(steady min)", [](auto& rx) { return rx.recv_until(steady::time_point::min()); }},
+      {"recv_until(system min)", [](auto& rx) { return rx.recv_until(std::chrono::system_clock::time_point::min()); }},
+      {"recv_until(steady hours min)",
+       [](auto& rx) { return rx.recv_until(time_point<steady, std::chrono::hours>::min()); }},
+      {"recv_until(an hour ago)", [](auto& rx) { return rx.recv_until(steady::now() - 1h); }}};
 }
 
 std::vector<named_send> sends_that_try_once() {
   using std::chrono::duration;
-  return {{"send_for(0s)", [](auto& tx, int v) { return tx.send_for(v, 0s); }},
-          {"send_for(-1h)", [](auto& tx, int v) { return tx.send_for(v, -1h); }},
-          {"send_for(nanoseconds::min)", [](auto& tx, int v) { return tx.send_for(v, std::chrono::nanoseconds::min()); }},
-          {"send_for(-infinity s)", [](auto& tx, int v) { return tx.send_for(v, duration<double>(-infinity)); }},
-          {"send_until(steady min)", [](auto& tx, int v) { return tx.send_until(v, steady::time_point::min()); }},
-          {"send_until(system min)",
-           [](auto& tx, int v) { return tx.send_until(v, std::chrono::system_clock::time_point::min()); }},
-          {"send_until(an hour ago)", [](auto& tx, int v) { return tx.send_until(v, steady::now() - 1h); }}};
+  return {
+      {"send_for(0s)", [](auto& tx, int v) { return tx.send_for(v, 0s); }},
+      {"send_for(-1h)", [](auto& tx, int v) { return tx.send_for(v, -1h); }},
+      {"send_for(nanoseconds::min)", [](auto& tx, int v) { return tx.send_for(v, std::chrono::nanoseconds::min()); }},
+      {"send_for(-infinity s)", [](auto& tx, int v) { return tx.send_for(v, duration<double>(-infinity)); }},
+      {"send_until(steady min)", [](auto& tx, int v) { return tx.send_until(v, steady::time_point::min()); }},
+      {"send_until(system min)",
+       [](auto& tx, int v) { return tx.send_until(v, std::chrono::system_clock::time_point::min()); }},
+      {"send_until(an hour ago)", [](auto& tx, int v) { return tx.send_until(v, steady::now() - 1h); }}};
 }
 
 /// Each receive and send is made where it cannot proceed, and a second thread, released by a
@@ -655,8 +656,8 @@ far_duration far(std::string text, std::chrono::duration<Rep, Period> d) {
   made.text = text;
   made.add_calls = [text, d](std::vector<named_receive>& receives, std::vector<named_send>& sends) {
     receives.push_back({"recv_for(" + text + ")", [d](auto& rx) { return rx.recv_for(d); }});
-    receives.push_back({"recv_until(time_point<steady_clock, D>{" + text + "})",
-                        [d](auto& rx) { return rx.recv_until(point{d}); }});
+    receives.push_back(
+        {"recv_until(time_point<steady_clock, D>{" + text + "})", [d](auto& rx) { return rx.recv_until(point{d}); }});
     receives.push_back({"selector::select_for(" + text + ")", [d](auto& rx) -> rill::recv_result<int> {
                           rill::selector selection;
                           selection.recv(rx);
@@ -672,8 +673,7 @@ far_duration far(std::string text, std::chrono::duration<Rep, Period> d) {
                           return *got;
                         }});
     sends.push_back({"send_for(" + text + ")", [d](auto& tx, int v) { return tx.send_for(v, d); }});
-    sends.push_back({"selector::select_for(" + text + ") of a send",
-                     [d](auto& tx, int v) -> rill::send_result<int> {
+    sends.push_back({"selector::select_for(" + text + ") of a send", [d](auto& tx, int v) -> rill::send_result<int> {
                        rill::selector selection;
                        selection.send(tx);
                        auto chosen = selection.select_for(d);
@@ -690,14 +690,18 @@ far_duration far(std::string text, std::chrono::duration<Rep, Period> d) {
 std::vector<far_duration> far_durations_of_odd_periods() {
   using std::chrono::duration;
   constexpr long long year = 86400LL * 365;
-  return {far("duration<long long, ratio<1, 3>>{10'000'000'000} (105 years)", thirds{10'000'000'000}),
-          far("duration<uint64_t, ratio<1, 3>>{18'446'744'074} (195 years)",
-              duration<std::uint64_t, std::ratio<1, 3>>{18'446'744'074}),
-          far("duration<int64_t, ratio<1, 1024>>{200 years}", duration<std::int64_t, std::ratio<1, 1024>>{1024 * year * 200}),
-          far("duration<int64_t, ratio<1, 44100>>{1 year}", duration<std::int64_t, std::ratio<1, 44100>>{44100 * year}),
-          far("duration<int64_t, ratio<1, 90000>>{50 years}", duration<std::int64_t, std::ratio<1, 90000>>{90000 * year * 50}),
-          far("duration<int64_t, ratio<7, 3>>{100 years}", duration<std::int64_t, std::ratio<7, 3>>{3 * year * 100 / 7}),
-          far("duration<int64_t, ratio<1000, 7>>{100 years}", duration<std::int64_t, std::ratio<1000, 7>>{7 * year * 100 / 1000})};
+  return {
+      far("duration<long long, ratio<1, 3>>{10'000'000'000} (105 years)", thirds{10'000'000'000}),
+      far("duration<uint64_t, ratio<1, 3>>{18'446'744'074} (195 years)",
+          duration<std::uint64_t, std::ratio<1, 3>>{18'446'744'074}),
+      far("duration<int64_t, ratio<1, 1024>>{200 years}",
+          duration<std::int64_t, std::ratio<1, 1024>>{1024 * year * 200}),
+      far("duration<int64_t, ratio<1, 44100>>{1 year}", duration<std::int64_t, std::ratio<1, 44100>>{44100 * year}),
+      far("duration<int64_t, ratio<1, 90000>>{50 years}",
+          duration<std::int64_t, std::ratio<1, 90000>>{90000 * year * 50}),
+      far("duration<int64_t, ratio<7, 3>>{100 years}", duration<std::int64_t, std::ratio<7, 3>>{3 * year * 100 / 7}),
+      far("duration<int64_t, ratio<1000, 7>>{100 years}",
+          duration<std::int64_t, std::ratio<1000, 7>>{7 * year * 100 / 1000})};
 }
 
 TEST(regression, r20_far_durations_of_any_period_never_time_out_early_in_every_flavor) {
@@ -747,7 +751,8 @@ struct request {
 
 TEST(regression, kb6_last_receiver_destroys_buffered_messages_at_once_in_every_flavor) {
   // SPEC R11, R25, R12, R18 (KB6)
-  // crossbeam, Rust mpsc, flume: buffered messages outlived the last receiver; a queued reply sender hung its requester.
+  // crossbeam, Rust mpsc, flume: buffered messages outlived the last receiver; a queued reply sender hung its
+  // requester.
   for (const flavor& kind : every_flavor) {
     SCOPED_TRACE(kind.name);
     std::atomic<int> alive{0};
@@ -786,8 +791,7 @@ TEST(regression, kb6_last_receiver_destroys_buffered_messages_at_once_in_every_f
     if (kind.buffered()) {
       EXPECT_EQ(alive.load(), 0) << "buffered messages must die during the last receiver's release";
       EXPECT_EQ(reply_rx.sender_count(), 0u);
-      EXPECT_EQ(reply_rx.try_recv().error(), rill::recv_error::disconnected)
-          << "the requester would wait forever";
+      EXPECT_EQ(reply_rx.try_recv().error(), rill::recv_error::disconnected) << "the requester would wait forever";
     }
     parked_sender = {};  // joins: the parked sender got its request back and dropped it
     EXPECT_EQ(alive.load(), 0);
@@ -967,7 +971,7 @@ TEST(regression, kb12_timed_out_recv_then_copied_sender_then_recv_in_every_flavo
     auto [tx, rx] = kind.make<int>();
     for (int round = 0; round < 20; ++round) {
       ASSERT_EQ(rx.recv_for(100us).error(), rill::recv_error::timeout);
-      auto copy = tx;  // a copy made right after a timed receive gave up
+      auto copy = tx;                  // a copy made right after a timed receive gave up
       if (round % 2 == 1) tx.reset();  // and sometimes the original is gone too
       std::jthread sender([&copy, round] { EXPECT_TRUE(copy.send(round).has_value()); });
       auto received = round % 3 == 0 ? rx.recv() : rx.recv_for(1h);
@@ -1019,15 +1023,15 @@ receive_path drain_with(Receive receive) {
 
 TEST(regression, kb13_kb22_every_receive_path_drains_before_reporting_disconnected) {
   // SPEC R7, R6, R8, R10, R12, R27 (KB13, KB22)
-  // Rust: try_recv said "disconnected" with messages buffered; flume checked "sender gone?" without re-checking and lost one.
+  // Rust: try_recv said "disconnected" with messages buffered; flume checked "sender gone?" without re-checking and
+  // lost one.
   const std::vector<std::pair<const char*, receive_path>> paths = {
       {"recv", drain_with([](auto& rx) { return rx.recv(); })},
       {"try_recv", drain_with([](auto& rx) { return rx.try_recv(); })},
       {"recv_for(1h)", drain_with([](auto& rx) { return rx.recv_for(1h); })},
       {"recv_for(0s)", drain_with([](auto& rx) { return rx.recv_for(0s); })},
       {"recv_until(steady max)", drain_with([](auto& rx) { return rx.recv_until(steady::time_point::max()); })},
-      {"recv_until(system now)",
-       drain_with([](auto& rx) { return rx.recv_until(std::chrono::system_clock::now()); })},
+      {"recv_until(system now)", drain_with([](auto& rx) { return rx.recv_until(std::chrono::system_clock::now()); })},
       {"range-for",
        [](rill::receiver<int>& rx, bool& saw_disconnected) {
          std::vector<int> got;
@@ -1115,8 +1119,8 @@ TEST(regression, kb14_kb22_receive_racing_the_last_sender_gets_the_message_then_
         }
         sender = {};
         ASSERT_EQ(results.size(), 2u) << "round " << round;
-        ASSERT_TRUE(results[0].has_value()) << "round " << round << ": the message was lost, got "
-                                            << rill::to_string(results[0].error());
+        ASSERT_TRUE(results[0].has_value())
+            << "round " << round << ": the message was lost, got " << rill::to_string(results[0].error());
         EXPECT_EQ(*results[0], round);
         ASSERT_FALSE(results[1].has_value());
         EXPECT_EQ(results[1].error(), rill::recv_error::disconnected) << "round " << round;

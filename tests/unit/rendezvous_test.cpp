@@ -97,7 +97,8 @@ TEST(rendezvous, close_stops_every_pairing_even_with_a_selection_registering_aft
         round.arrive_and_wait();  // the channel of this round exists
         auto& [tx, rx] = *channel;
         if (selection_receives) {
-          const std::string seen = rill::select(rill::on_recv(rx, [](rill::recv_result<int> r) { return describe(r); }));
+          const std::string seen =
+              rill::select(rill::on_recv(rx, [](rill::recv_result<int> r) { return describe(r); }));
           if (seen != "disconnected") ++late_pairings;
         } else {
           rill::selector selection;
@@ -316,8 +317,8 @@ TEST(rendezvous, a_completion_whose_receiver_withdrew_hands_back_on_close_and_an
 // R19: a hand-off finishes under real-time priorities on one CPU
 // ---------------------------------------------------------------------------------------------
 
-constexpr int not_permitted = 77;   // the child could not get SCHED_FIFO or one CPU
-constexpr int wrong_message = 1;    // a message arrived out of order or not at all
+constexpr int not_permitted = 77;  // the child could not get SCHED_FIFO or one CPU
+constexpr int wrong_message = 1;   // a message arrived out of order or not at all
 constexpr unsigned watchdog_seconds = 10;
 
 struct partner_arguments {

@@ -122,8 +122,9 @@ TEST(select_forms, select_which_reports_the_position_and_result_of_the_case_that
   const auto [text_tx, text_rx] = rill::bounded<std::string>(1);
   ASSERT_TRUE(text_tx.send("hello").has_value());
   auto fired = rill::select_which(rill::on_recv(rx), rill::on_recv(text_rx), rill::on_timeout(1h));
-  static_assert(std::is_same_v<decltype(fired), rill::select_result<rill::recv_result<int>, rill::recv_result<std::string>,
-                                                                     std::monostate>>);
+  static_assert(
+      std::is_same_v<decltype(fired),
+                     rill::select_result<rill::recv_result<int>, rill::recv_result<std::string>, std::monostate>>);
   ASSERT_EQ(fired.index(), 1u);
   EXPECT_TRUE(fired.is<1>());
   EXPECT_EQ(fired.get<1>(), "hello");

@@ -37,8 +37,8 @@ namespace {
 using namespace std::chrono_literals;
 using flavor = rill::test::flavor;
 
-constexpr std::array<flavor, 4> every_flavor{
-    flavor{"rendezvous", 0}, flavor{"bounded1", 1}, flavor{"bounded4", 4}, flavor{"unbounded", std::nullopt}};
+constexpr std::array<flavor, 4> every_flavor{flavor{"rendezvous", 0}, flavor{"bounded1", 1}, flavor{"bounded4", 4},
+                                             flavor{"unbounded", std::nullopt}};
 
 /// How long a wait may take before the test calls it a hang.
 constexpr auto hang = 20s;
@@ -96,8 +96,8 @@ TEST(select_regression, kb4_abandoned_selected_operations_then_last_handles_drop
     if (kind.rendezvous()) continue;  // nothing buffered, no slot: covered in select_test.cpp
     for (const bool receiver_first : {true, false}) {
       for (std::size_t lap_offset = 0; lap_offset <= kind.room() && lap_offset < 6; ++lap_offset) {
-        SCOPED_TRACE(std::string(kind.name) + (receiver_first ? ", receiver first" : ", sender first") +
-                     ", offset " + std::to_string(lap_offset));
+        SCOPED_TRACE(std::string(kind.name) + (receiver_first ? ", receiver first" : ", sender first") + ", offset " +
+                     std::to_string(lap_offset));
         death_book book(64);
         int made = 0;
         {
@@ -305,7 +305,8 @@ TEST(select_regression, kb15_selects_that_lose_leave_every_queued_waiter_wakeabl
       }
       threads.emplace_back([rx = rx, report = report_tx]() mutable {
         auto handler = [](rill::recv_result<int> got) { return got.value_or(-1); };
-        const int k = rill::select(rill::on_recv(rx[0], handler), rill::on_recv(rx[1], handler), rill::on_recv(rx[2], handler));
+        const int k =
+            rill::select(rill::on_recv(rx[0], handler), rill::on_recv(rx[1], handler), rill::on_recv(rx[2], handler));
         EXPECT_TRUE(report.send({-1, k}).has_value());
       });
       for (int s = 0; s < timing_out_selects; ++s) {
@@ -386,8 +387,9 @@ TEST(select_regression, kb16_a_select_over_several_sends_delivers_exactly_one_me
           ++runs;
           EXPECT_TRUE(result.has_value());
         };
-        rill::select(rill::on_send(bounded_tx, book.make(4 * i), sent), rill::on_send(zero_tx, book.make(4 * i + 1), sent),
-                     rill::on_send(bounded_tx, book.make(4 * i + 2), sent), rill::on_send(list_tx, book.make(4 * i + 3), sent));
+        rill::select(
+            rill::on_send(bounded_tx, book.make(4 * i), sent), rill::on_send(zero_tx, book.make(4 * i + 1), sent),
+            rill::on_send(bounded_tx, book.make(4 * i + 2), sent), rill::on_send(list_tx, book.make(4 * i + 3), sent));
         EXPECT_EQ(runs, 1);
       }
     });
@@ -486,11 +488,18 @@ TEST(select_regression, kb17_the_same_channel_twice_in_one_select_leaves_no_stal
         bool d_open = true;
         auto off = rill::never<int>();
         while (c_open || d_open) {
-          rill::select(rill::on_recv(c_open ? c : off, [&](rill::recv_result<int> m) {
-                         if (m) got.push_back(*m); else c_open = false;
-                       }),
+          rill::select(rill::on_recv(c_open ? c : off,
+                                     [&](rill::recv_result<int> m) {
+                                       if (m)
+                                         got.push_back(*m);
+                                       else
+                                         c_open = false;
+                                     }),
                        rill::on_recv(d_open ? d : off, [&](rill::recv_result<int> m) {
-                         if (m) got.push_back(*m); else d_open = false;
+                         if (m)
+                           got.push_back(*m);
+                         else
+                           d_open = false;
                        }));
         }
       });
@@ -553,9 +562,9 @@ TEST(select_regression, kb18_select_statement_fairness_with_a_computed_false_fai
   std::array<int, 3> count{};
   for (int trial = 0; trial < trials; ++trial) {
     auto pick = [](int which) { return [which](rill::recv_result<int>) { return which; }; };
-    const int which = rill::select(rill::on_recv(never_a, pick(-1)), rill::on_recv(rx[0], pick(0)),
-                                   rill::on_recv(never_b, pick(-1)), rill::on_recv(rx[1], pick(1)),
-                                   rill::on_recv(rx[2], pick(2)));
+    const int which =
+        rill::select(rill::on_recv(never_a, pick(-1)), rill::on_recv(rx[0], pick(0)), rill::on_recv(never_b, pick(-1)),
+                     rill::on_recv(rx[1], pick(1)), rill::on_recv(rx[2], pick(2)));
     ASSERT_GE(which, 0) << "R42: a never case ran";
     ++count[static_cast<std::size_t>(which)];
     ASSERT_TRUE(tx[static_cast<std::size_t>(which)].try_send(0).has_value());
@@ -606,7 +615,8 @@ TEST(select_regression, kb19_blocking_and_timeout_paths_with_notifiers_racing) {
     one_tx.reset();
     list_tx.reset();
     for (std::size_t s = 0; s < 2; ++s) {
-      threads.emplace_back([s, &got = received[s], rx = std::array<rill::receiver<int>, 3>{zero_rx, one_rx, list_rx}]() mutable {
+      threads.emplace_back([s, &got = received[s],
+                            rx = std::array<rill::receiver<int>, 3>{zero_rx, one_rx, list_rx}]() mutable {
         std::mt19937 random(static_cast<unsigned>(100 + s));
         std::array<bool, 3> open{true, true, true};
         auto off = rill::never<int>();
@@ -778,7 +788,7 @@ TEST(select_regression, kb25_close_racing_a_returning_select) {
       bool select_sends_on_b = false;
       bool b_side_closes = false;
     } setup;
-    std::barrier meet(3);  // twice per round: start, end
+    std::barrier meet(3);           // twice per round: start, end
     std::array<int, 4> outcomes{};  // message, disconnected, timeout, sent
     {
       std::jthread closer([&] {

@@ -140,7 +140,9 @@ template <class T>
 class waiting_sender {
  public:
   waiting_sender(rill::sender<T>& tx, const rill::receiver<T>& rx, T value)
-      : thread_([this, tx = tx, message = std::move(value)]() mutable { sent_ = tx.send(std::move(message)).has_value(); }) {
+      : thread_([this, tx = tx, message = std::move(value)]() mutable {
+          sent_ = tx.send(std::move(message)).has_value();
+        }) {
     wait_for_a_blocked_sender(rx);
   }
   /// Joins; true if the send succeeded.
@@ -326,10 +328,9 @@ TEST_P(select_test, a_select_statement_runs_exactly_one_handler) {
         return index;
       };
     };
-    const std::size_t index = rill::select(rill::on_recv(channels.rx[0], received(0)),
-                                           rill::on_recv(channels.rx[1], received(1)),
-                                           rill::on_send(channels.tx[2], 202, sent(2)),
-                                           rill::on_send(channels.tx[3], 203, sent(3)));
+    const std::size_t index =
+        rill::select(rill::on_recv(channels.rx[0], received(0)), rill::on_recv(channels.rx[1], received(1)),
+                     rill::on_send(channels.tx[2], 202, sent(2)), rill::on_send(channels.tx[3], 203, sent(3)));
     EXPECT_EQ(handlers_run, 1);
     ASSERT_LT(index, 4u);
     channels.expect_only(index);
@@ -500,9 +501,9 @@ TEST(select, a_statement_evaluates_to_its_handlers_result) {
   // SPEC R30
   auto [tx, rx] = rill::unbounded<std::string>();
   ASSERT_TRUE(tx.try_send("hello").has_value());
-  const std::string got = rill::select(
-      rill::on_recv(rx, [](rill::recv_result<std::string> m) { return m.value_or("?") + ", world"; }),
-      rill::on_default([] { return std::string("default"); }));
+  const std::string got =
+      rill::select(rill::on_recv(rx, [](rill::recv_result<std::string> m) { return m.value_or("?") + ", world"; }),
+                   rill::on_default([] { return std::string("default"); }));
   EXPECT_EQ(got, "hello, world");
   // Handlers may return different types that have a common type.
   const long number = rill::select(rill::on_send(tx, "x", [](rill::send_result<std::string>) { return 1; }),
@@ -526,9 +527,10 @@ TEST(select, a_statement_keeps_a_temporary_timer_alive_and_receives_from_it) {
   EXPECT_GE(steady::now(), fired);
 
   // The sooner of two temporary timers wins; the later one never fires.
-  const int which = rill::select(rill::on_recv(rill::after(1h), [](rill::recv_result<rill::instant>) { return 1; }),
-                                 rill::on_recv(rill::after(2ms), [](rill::recv_result<rill::instant>) { return 2; }),
-                                 rill::on_recv(rill::never<rill::instant>(), [](rill::recv_result<rill::instant>) { return 3; }));
+  const int which =
+      rill::select(rill::on_recv(rill::after(1h), [](rill::recv_result<rill::instant>) { return 1; }),
+                   rill::on_recv(rill::after(2ms), [](rill::recv_result<rill::instant>) { return 2; }),
+                   rill::on_recv(rill::never<rill::instant>(), [](rill::recv_result<rill::instant>) { return 3; }));
   EXPECT_EQ(which, 2);
 
   // A due timer is ready for a non-blocking select, and wins over a timeout case.
@@ -595,7 +597,9 @@ TEST(select, unbiased_selection_chooses_uniformly_among_the_ready_operations) {
     rill::selector selection;
     std::array<slot, 3> at{};
     for (const slot each : layout) {
-      const std::size_t index = each == first ? selection.recv(a_rx) : each == second ? selection.recv(b_rx) : selection.recv(never);
+      const std::size_t index = each == first    ? selection.recv(a_rx)
+                                : each == second ? selection.recv(b_rx)
+                                                 : selection.recv(never);
       at[index] = each;
     }
     int firsts = 0;
@@ -614,8 +618,8 @@ TEST(select, unbiased_selection_chooses_uniformly_among_the_ready_operations) {
     }
     std::cout << "[ fairness ] layout " << layout[0] << layout[1] << layout[2] << ": " << firsts << " of " << trials
               << " (|X - N/2| = " << std::abs(firsts - trials / 2.0) << ", bound " << t << ")\n";
-    EXPECT_LT(std::abs(firsts - trials / 2.0), t)
-        << "R31: the choice among ready operations is not uniform (layout " << layout[0] << layout[1] << layout[2] << ")";
+    EXPECT_LT(std::abs(firsts - trials / 2.0), t) << "R31: the choice among ready operations is not uniform (layout "
+                                                  << layout[0] << layout[1] << layout[2] << ")";
   }
 }
 
@@ -701,7 +705,7 @@ TEST(select, a_biased_selection_woken_by_an_operation_completes_it_though_an_ear
   rill::selector partner;
   partner.send(b_tx);
   rill::selected_operation paired = partner.select();  // b's channel chose the selection
-  ASSERT_TRUE(a_tx.try_send(1).has_value());            // a is ready from here on
+  ASSERT_TRUE(a_tx.try_send(1).has_value());           // a is ready from here on
   EXPECT_TRUE(paired.send(b_tx, 2).has_value());
   selecting.join();
   EXPECT_EQ(got, "b value 2");
@@ -823,8 +827,9 @@ TEST_P(select_test, a_selected_operation_completes_with_a_copy_of_its_handle) {
   }
   {  // the statement, handed a copy
     auto pending = offer(kind(), tx, rx, 30);
-    EXPECT_EQ(rill::select(rill::on_recv(rill::receiver<int>(rx), [](rill::recv_result<int> m) { return describe(m); })),
-              "value 30");
+    EXPECT_EQ(
+        rill::select(rill::on_recv(rill::receiver<int>(rx), [](rill::recv_result<int> m) { return describe(m); })),
+        "value 30");
     if (pending) {
       EXPECT_TRUE(pending->sent());
     }
@@ -950,9 +955,8 @@ TEST_P(select_test, a_send_case_that_does_not_run_leaves_the_callers_message_unt
   // The case that runs moves it once it completes: into the channel, or into the error.
   {
     send_target<job> target(kind(), tx, rx);
-    EXPECT_TRUE(rill::select(rill::on_send(tx, std::move(held), [](rill::send_result<job> sent) {
-      return sent.has_value();
-    })));
+    EXPECT_TRUE(
+        rill::select(rill::on_send(tx, std::move(held), [](rill::send_result<job> sent) { return sent.has_value(); })));
     EXPECT_TRUE(held.moved_from()) << "the message was sent";
     auto delivered = target.take();
     ASSERT_TRUE(delivered.has_value());
@@ -962,10 +966,10 @@ TEST_P(select_test, a_send_case_that_does_not_run_leaves_the_callers_message_unt
   job::record second_book;
   job second(second_book, 8);
   rx.reset();
-  EXPECT_EQ(rill::select(rill::on_send(tx, std::move(second), [](rill::send_result<job> sent) {
-              return sent ? -1 : sent.error().message.value;
-            })),
-            8)
+  EXPECT_EQ(
+      rill::select(rill::on_send(tx, std::move(second),
+                                 [](rill::send_result<job> sent) { return sent ? -1 : sent.error().message.value; })),
+      8)
       << "a failed send hands the message back in its error (R32)";
   EXPECT_TRUE(second.moved_from());
   EXPECT_EQ(second_book.deaths.load(), 1) << "the handed-back message died with the error, once";
@@ -973,18 +977,16 @@ TEST_P(select_test, a_send_case_that_does_not_run_leaves_the_callers_message_unt
   // A temporary is the case's own: it lives as long as the statement, and is sent from there.
   auto [t_tx, t_rx] = rill::unbounded<job>();
   job::record third_book;
-  EXPECT_TRUE(rill::select(rill::on_send(t_tx, job(third_book, 9), [](rill::send_result<job> sent) {
-    return sent.has_value();
-  })));
+  EXPECT_TRUE(rill::select(
+      rill::on_send(t_tx, job(third_book, 9), [](rill::send_result<job> sent) { return sent.has_value(); })));
   EXPECT_EQ(describe(t_rx.try_recv()), "value 9");
   EXPECT_EQ(third_book.deaths.load(), 1);
   // An lvalue is copied, and only when its case runs.
   auto [s_tx, s_rx] = rill::unbounded<std::string>();
   const std::string text = "kept";
   std::string copy_source = "copied";
-  EXPECT_TRUE(rill::select(rill::on_send(s_tx, copy_source, [](rill::send_result<std::string> sent) {
-    return sent.has_value();
-  })));
+  EXPECT_TRUE(rill::select(
+      rill::on_send(s_tx, copy_source, [](rill::send_result<std::string> sent) { return sent.has_value(); })));
   EXPECT_EQ(copy_source, "copied");
   EXPECT_EQ(s_rx.try_recv().value_or("?"), "copied");
   EXPECT_EQ(rill::select(rill::on_send(s_tx, text, [](rill::send_result<std::string>) { return 1; }),
@@ -1165,8 +1167,9 @@ TEST_P(select_test, an_abandoned_send_sends_nothing_and_later_messages_arrive_in
       std::optional<waiting_receiver<int>> plain;
       if (select_receiver) {
         selecting.emplace([&, rx = rx]() mutable {
-          selected_got = rill::select(rill::on_recv(rx, [](rill::recv_result<int> m) { return describe(m); }),
-                                      rill::on_recv(rill::never<int>(), [](rill::recv_result<int>) { return std::string("never"); }));
+          selected_got = rill::select(
+              rill::on_recv(rx, [](rill::recv_result<int> m) { return describe(m); }),
+              rill::on_recv(rill::never<int>(), [](rill::recv_result<int>) { return std::string("never"); }));
         });
         wait_for_a_blocked_receiver(tx);
       } else {
@@ -1265,7 +1268,7 @@ TEST(select, a_declined_rendezvous_receivers_deadline_is_unchanged) {
     rill::selector selection;
     selection.send(tx);
     rill::selected_operation chosen = selection.select();  // paired with the receiver
-    (void)rill::after(350ms).recv();                        // hold the pairing for a while
+    (void)rill::after(350ms).recv();                       // hold the pairing for a while
   }  // declined here
   receiver.join();
   EXPECT_EQ(got, "timeout");
@@ -1380,7 +1383,8 @@ TEST(select, an_abandoned_send_that_nothing_claimed_past_gives_its_slot_back) {
   ASSERT_TRUE(tx3.try_send(2).has_value());
   ASSERT_TRUE(tx3.try_send(3).has_value());
   EXPECT_TRUE(tx3.full()) << "R26: three messages, no hole";
-  for (int expected = 1; expected <= 3; ++expected) EXPECT_EQ(describe(rx3.try_recv()), "value " + std::to_string(expected));
+  for (int expected = 1; expected <= 3; ++expected)
+    EXPECT_EQ(describe(rx3.try_recv()), "value " + std::to_string(expected));
 }
 
 TEST(select, an_abandoned_send_that_a_later_send_claimed_past_leaves_a_hole_that_takes_room_until_passed) {
@@ -1669,8 +1673,9 @@ TEST_P(select_test, plain_operations_pair_with_selections_as_with_any_thread) {
     std::latch selecting(1);
     std::jthread selection_thread([&, rx = rx]() mutable {
       selecting.count_down();
-      got = rill::select(rill::on_recv(rx, [](rill::recv_result<int> m) { return describe(m); }),
-                         rill::on_recv(rill::never<int>(), [](rill::recv_result<int>) { return std::string("never"); }));
+      got =
+          rill::select(rill::on_recv(rx, [](rill::recv_result<int> m) { return describe(m); }),
+                       rill::on_recv(rill::never<int>(), [](rill::recv_result<int>) { return std::string("never"); }));
     });
     selecting.wait();
     ASSERT_TRUE(tx.send(1).has_value());
@@ -1678,7 +1683,7 @@ TEST_P(select_test, plain_operations_pair_with_selections_as_with_any_thread) {
     EXPECT_EQ(got, "value 1");
   }
   if (kind().unbounded()) return;  // an unbounded send never waits: nothing more to pair
-  {  // a plain receive makes room for (or pairs with) a selection waiting to send
+  {                                // a plain receive makes room for (or pairs with) a selection waiting to send
     if (kind().capacity) {
       for (std::size_t i = 0; i < *kind().capacity; ++i) {
         ASSERT_TRUE(tx.try_send(-1).has_value());
@@ -1968,7 +1973,8 @@ TEST_P(select_test, go_issue_2075_a_select_that_loses_leaves_the_other_waiters_q
     for (int k = 0; k < channels; ++k) start_plain(k);
     threads.emplace_back([rx = rx, report = report_tx]() mutable {
       auto handler = [](rill::recv_result<int> got) { return got.value_or(-1); };
-      const int k = rill::select(rill::on_recv(rx[0], handler), rill::on_recv(rx[1], handler), rill::on_recv(rx[2], handler));
+      const int k =
+          rill::select(rill::on_recv(rx[0], handler), rill::on_recv(rx[1], handler), rill::on_recv(rx[2], handler));
       EXPECT_TRUE(report.send({-1, k}).has_value());
     });
     for (int k = 0; k < channels; ++k) start_plain(k);
@@ -2013,8 +2019,8 @@ TEST(select, go_self_select_send_and_receive_on_one_channel) {
   // Go runtime TestSelfSelect: two threads, each selecting over a send and a receive on the same
   // channel, 1000 times; no deadlock, and on a rendezvous nobody receives its own value. Values
   // are tagged with the sending thread. One thread uses the statement, the other a selector.
-  for (const flavor_case& kind : {flavor_case{"rendezvous", 0}, flavor_case{"bounded10", 10}, flavor_case{"bounded1", 1},
-                                  flavor_case{"unbounded", std::nullopt}}) {
+  for (const flavor_case& kind : {flavor_case{"rendezvous", 0}, flavor_case{"bounded10", 10},
+                                  flavor_case{"bounded1", 1}, flavor_case{"unbounded", std::nullopt}}) {
     SCOPED_TRACE(kind.name);
     constexpr int iterations = 1000;
     auto [tx, rx] = kind.make<int>();
@@ -2274,9 +2280,10 @@ TEST_P(select_test, go_a_non_blocking_select_never_takes_its_default_while_a_cas
     auto [tx, rx] = kind().make<int>();
     auto [full_tx, full_rx] = rill::bounded<int>(0);  // nobody receives: never ready
     send_target<int> target(kind(), tx, rx);
-    const std::string got = rill::select(rill::on_send(full_tx, -1, [](rill::send_result<int>) { return std::string("full"); }),
-                                         rill::on_send(tx, round, [](rill::send_result<int> r) { return std::string(r ? "sent" : "failed"); }),
-                                         rill::on_default([] { return std::string("default"); }));
+    const std::string got = rill::select(
+        rill::on_send(full_tx, -1, [](rill::send_result<int>) { return std::string("full"); }),
+        rill::on_send(tx, round, [](rill::send_result<int> r) { return std::string(r ? "sent" : "failed"); }),
+        rill::on_default([] { return std::string("default"); }));
     ASSERT_EQ(got, "sent");
     EXPECT_EQ(describe(target.take()), "value " + std::to_string(round));
   }

@@ -222,7 +222,8 @@ struct timed_handoff : rl::test_suite<timed_handoff<Capacity>, 2> {
   }
   void after() {
     // Buffered flavors may still hold the message; the receiver is alive, so take it now.
-    if (auto leftover = channel->second.try_recv(); leftover) received.store(received.load(std::memory_order_relaxed) + 1, std::memory_order_relaxed);
+    if (auto leftover = channel->second.try_recv(); leftover)
+      received.store(received.load(std::memory_order_relaxed) + 1, std::memory_order_relaxed);
     RILL_MODEL_ASSERT(sent.load(std::memory_order_relaxed) == received.load(std::memory_order_relaxed));
     channel.reset();
   }

@@ -33,11 +33,11 @@
 
 #include "rill/detail/sync/sync.hpp"
 
+#include <algorithm>
 #include <cstdlib>
 #include <cstring>
 #include <iostream>
 #include <string>
-#include <algorithm>
 #include <utility>
 #include <vector>
 
@@ -58,8 +58,8 @@ struct scenario_options {
   std::string replay_state;
   std::string scenario;  // for the multi-scenario binary; "all" runs every scenario
   bool list = false;
-  std::string mutant;    // SITE=ORDER, or empty
-  std::string first;     // with --scenario all: run this scenario first
+  std::string mutant;  // SITE=ORDER, or empty
+  std::string first;   // with --scenario all: run this scenario first
 };
 
 /// What the last failed search reported (for the mutation verdict).
@@ -73,9 +73,10 @@ inline std::string& last_failure() {
 }
 
 [[noreturn]] inline void usage(const char* program) {
-  std::cerr << "usage: " << program
-            << " [--list] [--scenario NAME|all] [--search random|bound|full] [--park-at-once] [--iterations N] [--bound K]"
-               " [--replay STATE] [--mutate SITE=ORDER] [--first NAME]\n";
+  std::cerr
+      << "usage: " << program
+      << " [--list] [--scenario NAME|all] [--search random|bound|full] [--park-at-once] [--iterations N] [--bound K]"
+         " [--replay STATE] [--mutate SITE=ORDER] [--first NAME]\n";
   std::exit(2);
 }
 
@@ -122,12 +123,11 @@ inline scenario_options parse_options(int argc, char** argv) {
     }
   }
   if (!options.mutant.empty()) {
-    static const std::pair<const char*, std::memory_order> names[] = {
-        {"relaxed", std::memory_order_relaxed},
-        {"acquire", std::memory_order_acquire},
-        {"release", std::memory_order_release},
-        {"acq_rel", std::memory_order_acq_rel},
-        {"seq_cst", std::memory_order_seq_cst}};
+    static const std::pair<const char*, std::memory_order> names[] = {{"relaxed", std::memory_order_relaxed},
+                                                                      {"acquire", std::memory_order_acquire},
+                                                                      {"release", std::memory_order_release},
+                                                                      {"acq_rel", std::memory_order_acq_rel},
+                                                                      {"seq_cst", std::memory_order_seq_cst}};
     const auto equals = options.mutant.find('=');
     if (equals == std::string::npos || equals == 0) usage(argv[0]);
     const std::string order = options.mutant.substr(equals + 1);
@@ -240,9 +240,7 @@ struct registered_scenario {
 /// random searches (unless a search was asked for by name).
 inline scenario_options options_for(const registered_scenario& entry, scenario_options options) {
   if (entry.context_bound_search) return options;
-  std::erase_if(options.searches, [](const search_kind& kind) {
-    return kind.scheduler != rl::random_scheduler_type;
-  });
+  std::erase_if(options.searches, [](const search_kind& kind) { return kind.scheduler != rl::random_scheduler_type; });
   if (options.searches.empty()) options.searches = {{rl::random_scheduler_type, false}};
   return options;
 }
@@ -307,15 +305,15 @@ inline int run_registered(int argc, char** argv) {
 }  // namespace rill::verify
 
 /// Registers a Relacy test suite under its own name, with the rules it checks.
-#define RILL_SCENARIO(type, rules_text)                                                           \
-  [[maybe_unused]] static const bool rill_registered_##type = ::rill::verify::register_scenario( \
-      {#type, rules_text, &::rill::verify::run_scenario<type>, true})
+#define RILL_SCENARIO(type, rules_text)                       \
+  [[maybe_unused]] static const bool rill_registered_##type = \
+      ::rill::verify::register_scenario({#type, rules_text, &::rill::verify::run_scenario<type>, true})
 
 /// The same for a scenario with too many steps for the context-bound search to enumerate in
 /// minutes (three threads, several messages): it runs the random searches only.
-#define RILL_SCENARIO_RANDOM_ONLY(type, rules_text)                                               \
-  [[maybe_unused]] static const bool rill_registered_##type = ::rill::verify::register_scenario( \
-      {#type, rules_text, &::rill::verify::run_scenario<type>, false})
+#define RILL_SCENARIO_RANDOM_ONLY(type, rules_text)           \
+  [[maybe_unused]] static const bool rill_registered_##type = \
+      ::rill::verify::register_scenario({#type, rules_text, &::rill::verify::run_scenario<type>, false})
 
 /// Asserts a property inside a scenario; a failure is a Relacy test failure with a history.
 #define RILL_MODEL_ASSERT(condition) RL_ASSERT(condition)

@@ -102,7 +102,8 @@ struct zero_try_recv_skips_select_send : rl::test_suite<zero_try_recv_skips_sele
     } else {
       auto polled = channel->second.try_recv();
       RILL_MODEL_ASSERT(!polled.has_value() && polled.error() == recv_error::empty);
-      const int looked = select(on_recv(channel->second, [](recv_result<int>) { return 1; }), on_default([] { return 0; }));
+      const int looked =
+          select(on_recv(channel->second, [](recv_result<int>) { return 1; }), on_default([] { return 0; }));
       RILL_MODEL_ASSERT(looked == 0);
       tried.store(true, std::memory_order_release);
       auto waited = channel->second.recv();
@@ -200,10 +201,11 @@ struct zero_nonblocking_select_send_after_withdrawal
       received = timed.has_value() ? 1 : 0;
     } else {
       owned_message message(5);
-      const int outcome = select(on_send(channel->first, std::move(message), [](const send_result<owned_message>& result) {
-                                   RILL_MODEL_ASSERT(result.has_value());
-                                   return 1;
-                                 }),
+      const int outcome = select(on_send(channel->first, std::move(message),
+                                         [](const send_result<owned_message>& result) {
+                                           RILL_MODEL_ASSERT(result.has_value());
+                                           return 1;
+                                         }),
                                  on_default([] { return 0; }));
       sent = outcome;
     }

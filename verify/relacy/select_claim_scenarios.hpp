@@ -218,12 +218,15 @@ struct select_held_slot_parks : rl::test_suite<select_held_slot_parks<Waiter, En
     }
   }
 };
-using select_held_slot_parks_recv_completed = select_held_slot_parks<held_slot_waiter::recv, held_slot_ending::completed>;
+using select_held_slot_parks_recv_completed =
+    select_held_slot_parks<held_slot_waiter::recv, held_slot_ending::completed>;
 using select_held_slot_parks_select_completed =
     select_held_slot_parks<held_slot_waiter::select, held_slot_ending::completed>;
-using select_held_slot_parks_ready_completed = select_held_slot_parks<held_slot_waiter::ready, held_slot_ending::completed>;
+using select_held_slot_parks_ready_completed =
+    select_held_slot_parks<held_slot_waiter::ready, held_slot_ending::completed>;
 using select_held_slot_parks_recv_hole = select_held_slot_parks<held_slot_waiter::recv, held_slot_ending::hole>;
-using select_held_slot_parks_recv_given_back = select_held_slot_parks<held_slot_waiter::recv, held_slot_ending::given_back>;
+using select_held_slot_parks_recv_given_back =
+    select_held_slot_parks<held_slot_waiter::recv, held_slot_ending::given_back>;
 RILL_SCENARIO(select_held_slot_parks_recv_completed, "R19, R33");
 RILL_SCENARIO(select_held_slot_parks_select_completed, "R19, R30, R33");
 RILL_SCENARIO(select_held_slot_parks_ready_completed, "R19, R36, R33");

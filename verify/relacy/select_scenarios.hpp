@@ -36,8 +36,9 @@ struct select_two_channels : rl::test_suite<select_two_channels<Capacity>, 3> {
     if (index == 0) {
       int seen[2] = {0, 0};
       for (int round = 0; round < 2; ++round) {
-        const int value = select(on_recv(first->second, [](recv_result<int> message) { return message.value_or(-1); }),
-                                 on_recv(second->second, [](recv_result<int> message) { return message.value_or(-1); }));
+        const int value =
+            select(on_recv(first->second, [](recv_result<int> message) { return message.value_or(-1); }),
+                   on_recv(second->second, [](recv_result<int> message) { return message.value_or(-1); }));
         RILL_MODEL_ASSERT(value == 0 || value == 1);
         ++seen[value];
         RILL_MODEL_ASSERT(payload[value].load() == 10 + value);
@@ -90,7 +91,8 @@ struct select_expired : rl::test_suite<select_expired<ExpiredDeadline>, 2> {
       auto on_c1 = on_recv(c1->second, [](recv_result<int> message) { return message.value_or(-1); });
       int value = 0;
       if constexpr (ExpiredDeadline) {
-        value = select_biased(std::move(on_c2), std::move(on_c1), on_timeout(std::chrono::nanoseconds{0}, [] { return -2; }));
+        value = select_biased(std::move(on_c2), std::move(on_c1),
+                              on_timeout(std::chrono::nanoseconds{0}, [] { return -2; }));
       } else {
         value = select_biased(std::move(on_c2), std::move(on_c1), on_default([] { return -2; }));
       }
@@ -191,8 +193,7 @@ RILL_SCENARIO(select_abandoned_send_array, "R34, KB4");
 // parked and Relacy reports the deadlock. Checked in the model: the send completes, and the channel then
 // holds the buffered message and 8, in that order, and nothing else (R34: the abandoned
 // operation sent nothing).
-struct select_abandoned_send_wakes_blocked_sender
-    : rl::test_suite<select_abandoned_send_wakes_blocked_sender, 2> {
+struct select_abandoned_send_wakes_blocked_sender : rl::test_suite<select_abandoned_send_wakes_blocked_sender, 2> {
   std::optional<std::pair<sender<int>, receiver<int>>> channel;
   detail::sync::atomic<bool> claimed{false};
 
@@ -267,10 +268,11 @@ struct select_timers_shared : rl::test_suite<select_timers_shared, 2> {
 
   void thread(unsigned index) {
     if (index == 0) {
-      select(on_recv(*alarm[0], [&](recv_result<instant> message) {
-               RILL_MODEL_ASSERT(message.has_value());
-               alarm_received[0] = *message;
-             }),
+      select(on_recv(*alarm[0],
+                     [&](recv_result<instant> message) {
+                       RILL_MODEL_ASSERT(message.has_value());
+                       alarm_received[0] = *message;
+                     }),
              on_recv(*ticks[0], [&](recv_result<instant> message) {
                RILL_MODEL_ASSERT(message.has_value());
                tick_received[0] = *message;

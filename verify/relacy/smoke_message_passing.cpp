@@ -14,9 +14,11 @@ namespace sync_layer = rill::detail::sync;
 
 namespace order {
 // (M1) release: publishes the write of `payload` to the thread whose acquire load (M2) reads 1.
-inline constexpr sync_layer::ordering publish = sync_layer::ordering_site("smoke.publish", std::memory_order_release);  // (M1)
+inline constexpr sync_layer::ordering publish =
+    sync_layer::ordering_site("smoke.publish", std::memory_order_release);  // (M1)
 // (M2) acquire: synchronizes-with (M1).
-inline constexpr sync_layer::ordering observe = sync_layer::ordering_site("smoke.observe", std::memory_order_acquire);  // (M2)
+inline constexpr sync_layer::ordering observe =
+    sync_layer::ordering_site("smoke.observe", std::memory_order_acquire);  // (M2)
 }  // namespace order
 
 struct smoke_message_passing : rl::test_suite<smoke_message_passing, 2> {
@@ -33,4 +35,6 @@ struct smoke_message_passing : rl::test_suite<smoke_message_passing, 2> {
   }
 };
 
-int main(int argc, char** argv) { return rill::verify::run_scenario<smoke_message_passing>("smoke_message_passing", argc, argv); }
+int main(int argc, char** argv) {
+  return rill::verify::run_scenario<smoke_message_passing>("smoke_message_passing", argc, argv);
+}

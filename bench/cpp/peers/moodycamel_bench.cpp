@@ -30,7 +30,8 @@ struct moodycamel_adapter {
   }
 
   static std::pair<sender_type, receiver_type> make(bench::flavor channel_flavor, std::size_t messages) {
-    auto shared = channel_flavor == bench::flavor::bounded ? std::make_shared<queue>(messages) : std::make_shared<queue>();
+    auto shared =
+        channel_flavor == bench::flavor::bounded ? std::make_shared<queue>(messages) : std::make_shared<queue>();
     return {shared, shared};
   }
 

@@ -2,8 +2,8 @@
 // channel (mutex_deque_channel.hpp) in crossbeam-channel's benchmark workloads (workloads.hpp).
 // Every flavor is expressible: capacity 0 is a real rendezvous (send returns after a receiver took
 // the message), `unbounded` never blocks a sender. It has no select.
-#include "mutex_deque_channel.hpp"
 #include "../workloads.hpp"
+#include "mutex_deque_channel.hpp"
 
 #include <memory>
 #include <optional>

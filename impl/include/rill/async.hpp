@@ -346,7 +346,7 @@ class async_operation : public async_work {
     if (!executor_.can_withdraw()) destroyed_while_woken(self().name());
     while (!executor_.withdraw(*this)) sync::yield_now();
     // Nobody refers to the operation any more but a rendezvous partner that waits for a send.
-    if (phase_ == phase::handoff) return;  // a select sender finished our packet: done or declined
+    if (phase_ == phase::handoff) return;            // a select sender finished our packet: done or declined
     const selection outcome = waiting_->selected();  // (C2)
     operation_.table->unregister_waiter(operation_);
     if (outcome != operation_.entry.operation()) return;  // disconnected: nothing was given

@@ -93,8 +93,8 @@ using timer_ref = std::conditional_t<std::is_same_v<T, instant>, shared_state<Ti
 /// What a handle refers to: nothing (an empty handle), or one flavor's shared state.
 template <class T>
 using channel_ref = std::variant<std::monostate, shared_state<array_flavor<T>>*, shared_state<list_flavor<T>>*,
-                                 shared_state<zero_flavor<T>>*, shared_state<never_flavor<T>>*,
-                                 timer_ref<T, at_flavor>, timer_ref<T, tick_flavor>>;
+                                 shared_state<zero_flavor<T>>*, shared_state<never_flavor<T>>*, timer_ref<T, at_flavor>,
+                                 timer_ref<T, tick_flavor>>;
 
 /// The alternatives of channel_ref, by name, in the variant's order.
 namespace alternative {
@@ -106,14 +106,19 @@ inline constexpr std::size_t never = 4;
 inline constexpr std::size_t at = 5;    // receiver<instant> only
 inline constexpr std::size_t tick = 6;  // receiver<instant> only
 }  // namespace alternative
-static_assert(std::is_same_v<std::variant_alternative_t<alternative::empty, channel_ref<int>>, std::monostate> &&
-                  std::is_same_v<std::variant_alternative_t<alternative::array, channel_ref<int>>, shared_state<array_flavor<int>>*> &&
-                  std::is_same_v<std::variant_alternative_t<alternative::list, channel_ref<int>>, shared_state<list_flavor<int>>*> &&
-                  std::is_same_v<std::variant_alternative_t<alternative::zero, channel_ref<int>>, shared_state<zero_flavor<int>>*> &&
-                  std::is_same_v<std::variant_alternative_t<alternative::never, channel_ref<int>>, shared_state<never_flavor<int>>*> &&
-                  std::is_same_v<std::variant_alternative_t<alternative::at, channel_ref<instant>>, shared_state<at_flavor>*> &&
-                  std::is_same_v<std::variant_alternative_t<alternative::tick, channel_ref<instant>>, shared_state<tick_flavor>*>,
-              "the names of channel_ref's alternatives follow its order");
+static_assert(
+    std::is_same_v<std::variant_alternative_t<alternative::empty, channel_ref<int>>, std::monostate> &&
+        std::is_same_v<std::variant_alternative_t<alternative::array, channel_ref<int>>,
+                       shared_state<array_flavor<int>>*> &&
+        std::is_same_v<std::variant_alternative_t<alternative::list, channel_ref<int>>,
+                       shared_state<list_flavor<int>>*> &&
+        std::is_same_v<std::variant_alternative_t<alternative::zero, channel_ref<int>>,
+                       shared_state<zero_flavor<int>>*> &&
+        std::is_same_v<std::variant_alternative_t<alternative::never, channel_ref<int>>,
+                       shared_state<never_flavor<int>>*> &&
+        std::is_same_v<std::variant_alternative_t<alternative::at, channel_ref<instant>>, shared_state<at_flavor>*> &&
+        std::is_same_v<std::variant_alternative_t<alternative::tick, channel_ref<instant>>, shared_state<tick_flavor>*>,
+    "the names of channel_ref's alternatives follow its order");
 
 /// Calls `action(state)` with the typed shared state, or throws for an empty handle (R22).
 template <class T, class Action>
@@ -201,9 +206,8 @@ class sender {
 
   /// Sends, blocking while the channel is full (rendezvous: until a receiver takes it). R3.
   send_result<T> send(T message) const {
-    return detail::dispatch<T>(ref_, "send", [&](auto& state) {
-      return state.channel().send(std::move(message), std::nullopt);
-    });
+    return detail::dispatch<T>(ref_, "send",
+                               [&](auto& state) { return state.channel().send(std::move(message), std::nullopt); });
   }
 
   /// Sends only if that is possible without blocking. R4.
@@ -323,17 +327,15 @@ class receiver {
   /// Receives, giving up after `timeout` (R8, R20).
   template <class Rep, class Period>
   recv_result<T> recv_for(std::chrono::duration<Rep, Period> timeout) const {
-    return detail::dispatch<T>(ref_, "recv_for", [&](auto& state) {
-      return state.channel().recv(detail::sync::deadline_after(timeout));
-    });
+    return detail::dispatch<T>(
+        ref_, "recv_for", [&](auto& state) { return state.channel().recv(detail::sync::deadline_after(timeout)); });
   }
 
   /// Receives, giving up at `deadline` (R8, R20).
   template <class Clock, class Duration>
   recv_result<T> recv_until(std::chrono::time_point<Clock, Duration> deadline) const {
-    return detail::dispatch<T>(ref_, "recv_until", [&](auto& state) {
-      return state.channel().recv(detail::sync::deadline_at(deadline));
-    });
+    return detail::dispatch<T>(ref_, "recv_until",
+                               [&](auto& state) { return state.channel().recv(detail::sync::deadline_at(deadline)); });
   }
 
   /// `co_await rx.async_recv()`: recv() for a coroutine, which is suspended instead of its
@@ -455,7 +457,8 @@ class receiver {
   /// The view refers to this receiver, so it is made only from a named one: on a temporary,
   /// `for (T& m : make_receiver().try_iter())` would iterate over a receiver already destroyed.
   drain_view try_iter() & { return drain_view(this); }
-  drain_view try_iter() && = delete;  // rill::receiver::try_iter: a temporary receiver would be gone before the loop runs
+  drain_view try_iter() && =
+      delete;  // rill::receiver::try_iter: a temporary receiver would be gone before the loop runs
 
  private:
   enum class query { empty, full };

@@ -408,9 +408,7 @@ decltype(auto) run_statement(Cases&&... cases) {
         if (enabled) deadline = each.limit.resolve();  // on_timeout: from now, the start of this statement (R20)
       }
     };
-    [&]<std::size_t... I>(std::index_sequence<I...>) {
-      (bind(cases, I), ...);
-    }(std::index_sequence_for<Cases...>{});
+    [&]<std::size_t... I>(std::index_sequence<I...>) { (bind(cases, I), ...); }(std::index_sequence_for<Cases...>{});
     if (!anything_enabled) {
       throw std::logic_error(
           "rill::select: every case is switched off by rill::when and there is no default or timeout; the "
@@ -421,11 +419,12 @@ decltype(auto) run_statement(Cases&&... cases) {
     // it may have withdrawn at its deadline since the selection, and then nothing was selected;
     // the statement looks again, under its own deadline or default (R19, R30).
     select_outcome outcome = run_select(pointers, order, deadline, blocking, Mode);
-    while (outcome.status == select_outcome::selected && !pointers[outcome.index]->table->claim(*pointers[outcome.index])) {
+    while (outcome.status == select_outcome::selected &&
+           !pointers[outcome.index]->table->claim(*pointers[outcome.index])) {
       outcome = run_select(pointers, order, deadline, blocking, Mode);
     }
     const std::size_t fired = outcome.status == select_outcome::selected ? positions::case_of_operation[outcome.index]
-                                                                           : positions::fallback_position;
+                                                                         : positions::fallback_position;
 
     // Runs case I (the one that fired): completes a send, then calls the handler with the result.
     auto run_case = [&]<std::size_t I>(std::integral_constant<std::size_t, I>, auto& wrapped) -> decltype(auto) {
@@ -565,8 +564,8 @@ auto on_timeout(std::chrono::duration<Rep, Period> timeout, Handler handler = {}
 template <class Clock, class Duration, class Handler = detail::no_handler>
 auto on_deadline(std::chrono::time_point<Clock, Duration> deadline, Handler handler = {}) {
   static_assert(std::is_invocable_v<Handler&>, "rill::on_deadline: the handler must be callable with no arguments");
-  return detail::timeout_case<detail::absolute_limit, Handler>{detail::absolute_limit{detail::sync::deadline_at(deadline)},
-                                                               std::move(handler)};
+  return detail::timeout_case<detail::absolute_limit, Handler>{
+      detail::absolute_limit{detail::sync::deadline_at(deadline)}, std::move(handler)};
 }
 
 /// Switches `each` (any case) on or off for this statement: while `enabled` is false the case is

@@ -190,9 +190,8 @@ class selector {
   template <class T>
   std::size_t recv(const receiver<T>& source) {
     const detail::single_user scope(in_use_, "recv");
-    return add<typed_entry<T>>([&](typed_entry<T>& added) {
-      detail::bind_receive(added.op, source, added.result, "selector::recv");
-    });
+    return add<typed_entry<T>>(
+        [&](typed_entry<T>& added) { detail::bind_receive(added.op, source, added.result, "selector::recv"); });
   }
 
   /// Adds a send operation; returns its index.
@@ -225,11 +224,13 @@ class selector {
   template <class T>
   std::size_t recv(mpsc::receiver<T>&&) = delete;  // rill::selector: a temporary handle would dangle; add a named one
   template <class T>
-  std::size_t recv(const mpsc::receiver<T>&&) = delete;  // rill::selector: a temporary handle would dangle; add a named one
+  std::size_t recv(const mpsc::receiver<T>&&) =
+      delete;  // rill::selector: a temporary handle would dangle; add a named one
   template <class T>
   std::size_t send(mpsc::sender<T>&&) = delete;  // rill::selector: a temporary handle would dangle; add a named one
   template <class T>
-  std::size_t send(const mpsc::sender<T>&&) = delete;  // rill::selector: a temporary handle would dangle; add a named one
+  std::size_t send(const mpsc::sender<T>&&) =
+      delete;  // rill::selector: a temporary handle would dangle; add a named one
 
   /// Removes operation `index` from later selections (for example a disconnected channel that
   /// would otherwise keep being selected). Indices of the others do not change.
@@ -392,7 +393,7 @@ class selector {
   }
 
   std::expected<std::size_t, select_error> run_ready(const detail::sync::deadline& deadline, bool blocking,
-                                                    const char* caller) {
+                                                     const char* caller) {
     const detail::single_user scope(in_use_, caller);
     const detail::select_outcome outcome = detail::run_ready(operations_, order_, deadline, blocking, mode_);
     switch (outcome.status) {
@@ -410,7 +411,7 @@ class selector {
   std::pmr::vector<detail::operation*> operations_{&arena_};
   std::pmr::vector<std::size_t> order_{&arena_};
   detail::select_order mode_ = detail::select_order::unbiased;
-  selected_operation* pending_ = nullptr;  // the selected operation not yet completed
+  selected_operation* pending_ = nullptr;     // the selected operation not yet completed
   detail::sync::atomic<bool> in_use_{false};  // a member call is running (detail::single_user)
 };
 

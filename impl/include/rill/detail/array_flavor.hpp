@@ -459,14 +459,14 @@ class array_flavor {
     //
     // (A3u) makes room: the notify below wakes the senders that blocked meanwhile.
     unclaims_started_.fetch_add(1, array_order::unclaim_count);  // (A3c)
-    const bool given_back =
-        tail_.compare_exchange_strong(expected, claimed_tail, array_order::unclaim_tail, array_order::tail_guess);  // (A3u)
-    unclaims_finished_.fetch_add(1, array_order::unclaim_count);  // (A3c)
+    const bool given_back = tail_.compare_exchange_strong(expected, claimed_tail, array_order::unclaim_tail,
+                                                          array_order::tail_guess);  // (A3u)
+    unclaims_finished_.fetch_add(1, array_order::unclaim_count);                     // (A3c)
     if (given_back) {
       senders_.notify();
       return;
     }
-    state_of(*claimed).hole.store(true, array_order::hole_flag);                           // (A14)
+    state_of(*claimed).hole.store(true, array_order::hole_flag);                                 // (A14)
     claimed->stamp.store(static_cast<std::size_t>(committed.value), array_order::hole_publish);  // (A17)
     wake_receivers_behind_held_slot();
   }
@@ -667,7 +667,7 @@ class array_flavor {
     // parks (R19) rather than spinning between this look and start_recv's `unavailable`.
     if ((tail & ~mark_bit_) == head) return (tail & mark_bit_) != 0;
     const std::size_t index = head & (mark_bit_ - 1);
-    if (slots_[index].stamp.load(array_order::held_recheck) != head) return true;  // (A18)
+    if (slots_[index].stamp.load(array_order::held_recheck) != head) return true;                  // (A18)
     return select_states_[index].select_claim.load(array_order::select_claim_word) != claim_held;  // (A15)
   }
 
@@ -706,15 +706,17 @@ class array_flavor {
   /// the last receiver's discard took it first.
   bool take_back_select_claim(const slot& claimed) {
     unsigned char held = claim_held;
-    return state_of(claimed).select_claim.compare_exchange_strong(held, claim_none, array_order::select_claim_word,  // (A15)
-                                                        array_order::select_claim_word);
+    return state_of(claimed).select_claim.compare_exchange_strong(held, claim_none,
+                                                                  array_order::select_claim_word,  // (A15)
+                                                                  array_order::select_claim_word);
   }
 
   /// The discard's side of the same decision: true if it took a selected send's slot.
   bool discard_select_claim(const slot& claimed) {
     unsigned char held = claim_held;
-    return state_of(claimed).select_claim.compare_exchange_strong(held, claim_discarded, array_order::select_claim_word,  // (A15)
-                                                        array_order::select_claim_word);
+    return state_of(claimed).select_claim.compare_exchange_strong(held, claim_discarded,
+                                                                  array_order::select_claim_word,  // (A15)
+                                                                  array_order::select_claim_word);
   }
 
   /// Destroys every message between head and tail. Only called when no receiver can exist (the
@@ -728,7 +730,7 @@ class array_flavor {
       slot& current = slots_[head & (mark_bit_ - 1)];
       if (current.stamp.load(array_order::slot_ready) == head + 1) {
         select_state& state = state_of(current);
-        if (state.hole.load(array_order::hole_flag)) {  // (A14)
+        if (state.hole.load(array_order::hole_flag)) {      // (A14)
           state.hole.store(false, array_order::hole_flag);  // (A14)
         } else {
           current.message.destroy();

@@ -26,8 +26,8 @@
 
 #include "rill/detail/never_flavor.hpp"
 #include "rill/detail/select_operation.hpp"
-#include "rill/detail/timer_channel.hpp"
 #include "rill/detail/sync/sync.hpp"
+#include "rill/detail/timer_channel.hpp"
 #include "rill/errors.hpp"
 
 #include <cstddef>

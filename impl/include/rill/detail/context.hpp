@@ -131,11 +131,13 @@ class context {
   /// second attempt from `sleeping` can fail only because someone else won.
   claim try_claim(selection why) {
     selection expected = selection_waiting;
-    if (selected_.compare_exchange_strong(expected, why, context_order::select, context_order::select_failure)) {  // (C1)
+    if (selected_.compare_exchange_strong(expected, why, context_order::select,
+                                          context_order::select_failure)) {  // (C1)
       return claim::owner_awake;
     }
     if (expected != selection_sleeping) return claim::lost;
-    if (selected_.compare_exchange_strong(expected, why, context_order::select, context_order::select_failure)) {  // (C1)
+    if (selected_.compare_exchange_strong(expected, why, context_order::select,
+                                          context_order::select_failure)) {  // (C1)
       return claim::owner_asleep;
     }
     return claim::lost;

@@ -32,7 +32,7 @@ namespace rill::detail {
 }  // namespace rill::detail
 
 /// Checks an invariant of rill's own code (see above); `meaning` says what it promises.
-#define RILL_DEBUG_ASSERT(condition, meaning)                                                      \
-  ((RILL_DEBUG_CHECKS && !(condition))                                                             \
+#define RILL_DEBUG_ASSERT(condition, meaning)                                                     \
+  ((RILL_DEBUG_CHECKS && !(condition))                                                            \
        ? ::rill::detail::debug_check_failed(#condition, meaning, std::source_location::current()) \
        : void())

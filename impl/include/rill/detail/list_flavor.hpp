@@ -239,11 +239,9 @@ class list_flavor {
     token claimed;
     switch (start_send(claimed)) {
       case claim::claimed: break;
-      case claim::disconnected:
-        return failed_send(send_errc::disconnected, message);
+      case claim::disconnected: return failed_send(send_errc::disconnected, message);
       case claim::out_of_memory:
-      case claim::unavailable:
-        return failed_send(send_errc::out_of_memory, message);
+      case claim::unavailable: return failed_send(send_errc::out_of_memory, message);
     }
     slot& target = claimed.claimed->slots[claimed.offset];
     target.message.write(std::move(message));
@@ -299,9 +297,7 @@ class list_flavor {
     return (head >> shift) == (tail >> shift);
   }
 
-  [[nodiscard]] bool is_disconnected() const {
-    return (tail_.index.load(list_order::snapshot) & mark_bit) != 0;
-  }
+  [[nodiscard]] bool is_disconnected() const { return (tail_.index.load(list_order::snapshot) & mark_bit) != 0; }
 
   /// Head and tail only grow (the mark bit included), so equal readings mean neither moved: a
   /// receive that found the channel empty in between found it empty throughout. A send is

@@ -89,9 +89,9 @@ struct operation {
   void* result = nullptr;          // receive: the recv_result<T> the message is received into
   select_token token;
   waiter entry;
-  handoff_packet packet;  // the rendezvous flavor's meeting point for this operation
+  handoff_packet packet;   // the rendezvous flavor's meeting point for this operation
   readiness_version seen;  // a non-blocking select's first reading (select_loop.hpp)
-  bool removed = false;   // rill::selector::remove
+  bool removed = false;    // rill::selector::remove
 };
 
 /// The operation tables of one flavor.
@@ -136,13 +136,14 @@ struct flavor_operations {
       .ready_at = &no_deadline,
       .abandon = [](operation& op) { channel(op).select_abandon_send(op.token); },
       .version = [](operation& op) { return channel(op).readiness(); },
-      .claim = [](operation& op) {
-        if constexpr (requires(Flavor& flavor, select_token& token) { flavor.select_claim_send(token); }) {
-          return channel(op).select_claim_send(op.token);
-        } else {
-          return true;  // a slot or a permission cannot be taken back by anyone else
-        }
-      },
+      .claim =
+          [](operation& op) {
+            if constexpr (requires(Flavor& flavor, select_token& token) { flavor.select_claim_send(token); }) {
+              return channel(op).select_claim_send(op.token);
+            } else {
+              return true;  // a slot or a permission cannot be taken back by anyone else
+            }
+          },
   };
 };
 

@@ -102,7 +102,10 @@ class shared_state {
 
   template <class... Arguments>
   explicit shared_state(std::size_t senders, std::size_t receivers, bool one_side_gone, Arguments&&... arguments)
-      : senders_(senders), receivers_(receivers), destroy_(one_side_gone), channel_(std::forward<Arguments>(arguments)...) {}
+      : senders_(senders),
+        receivers_(receivers),
+        destroy_(one_side_gone),
+        channel_(std::forward<Arguments>(arguments)...) {}
 
   void free_if_other_side_gone() {
     if (destroy_.exchange(true, shared_order::destroy)) {

@@ -29,8 +29,8 @@
 
 #include "rill/detail/never_flavor.hpp"
 #include "rill/detail/select_operation.hpp"
-#include "rill/detail/timer_channel.hpp"
 #include "rill/detail/sync/sync.hpp"
+#include "rill/detail/timer_channel.hpp"
 #include "rill/errors.hpp"
 
 #include <chrono>
@@ -76,8 +76,8 @@ class tick_flavor : public timer_channel<tick_flavor> {
     for (;;) {
       if (auto message = try_recv()) return message;
       const rep next = next_.load(tick_order::observe);
-      const sync::deadline due = next == never ? sync::deadline(std::nullopt)
-                                               : sync::deadline(instant(sync::clock::duration(next)));
+      const sync::deadline due =
+          next == never ? sync::deadline(std::nullopt) : sync::deadline(instant(sync::clock::duration(next)));
       if (deadline.has_value() && (!due.has_value() || *deadline < *due)) {
         sleep_until(deadline);
         if (auto message = try_recv()) return message;  // a due tick is received (R20)

@@ -17,8 +17,8 @@
 //
 // `waker` is the unsynchronised list; its owner's lock protects it (the rendezvous flavor keeps
 // both of its wakers under one channel mutex, and chooses among the waiters itself with
-// claim_first: a thread never pairs with itself there, and a try_recv skips select senders). `sync_waker` adds its own mutex and an `is_empty`
-// flag so that the hot path of a non-blocking operation (notify with nobody waiting) costs one
+// claim_first: a thread never pairs with itself there, and a try_recv skips select senders). `sync_waker` adds its own
+// mutex and an `is_empty` flag so that the hot path of a non-blocking operation (notify with nobody waiting) costs one
 // load and no lock.
 //
 // Why no wake-up is lost (the store-load pattern)

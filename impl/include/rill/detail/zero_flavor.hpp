@@ -229,9 +229,9 @@ class zero_flavor {
 
   bool select_register_send(waiter& entry) {
     sync::lock_guard lock(mutex_);
-    if (disconnected_.load()) return true;  // ready to report `disconnected`; nothing is linked
+    if (disconnected_.load()) return true;                        // ready to report `disconnected`; nothing is linked
     if (receivers_.has_waiter(of_another_thread())) return true;  // the next try phase pairs
-    entry.packet->reset(nullptr, nullptr, entry.owner);  // the message comes with completion
+    entry.packet->reset(nullptr, nullptr, entry.owner);           // the message comes with completion
     senders_.register_waiter(entry);
     receivers_.notify_observers();
     return false;
@@ -319,7 +319,8 @@ class zero_flavor {
     // A blocking select's receive pairs with a waiting select sender here, not in its try phase
     // (which a non-blocking select shares): it selects the sender and its own operation, and the
     // select goes straight to accepting, which waits for the completion.
-    if (const waker::claimed sender = senders_.claim_first(select_sender_of_another_thread()); sender.entry != nullptr) {
+    if (const waker::claimed sender = senders_.claim_first(select_sender_of_another_thread());
+        sender.entry != nullptr) {
       // Our own context may have been chosen by another channel meanwhile: then the sender
       // finds no partner when it accepts, and looks again.
       if (entry.owner->try_select(entry.operation())) {
@@ -483,7 +484,8 @@ class zero_flavor {
       // Awake when selected: the partner unparks only if we announce that we sleep.
       sync::backoff backoff;
       while (!backoff.is_completed()) {
-        if (const int state = packet.current(); state != handoff_packet::pending) return finished(packet, state);  // (Z3)
+        if (const int state = packet.current(); state != handoff_packet::pending)
+          return finished(packet, state);  // (Z3)
         backoff.snooze();
       }
       if (!packet.announce_sleep()) return finished(packet, packet.current());  // (Z5), then (Z3)

@@ -91,8 +91,8 @@ To ceil_saturated(std::chrono::duration<Rep, Period> span) noexcept {
     // A product that does not fit 128 bits is out of range: it is at least 2^128 / den > 2^65 ticks.
     wide whole = 0;
     wide part = 0;
-    too_large = __builtin_mul_overflow(magnitude / den, num, &whole) ||
-                __builtin_mul_overflow(magnitude % den, num, &part);
+    too_large =
+        __builtin_mul_overflow(magnitude / den, num, &whole) || __builtin_mul_overflow(magnitude % den, num, &part);
     if (!too_large) {
       const wide rounded = divide(part, den);  // at most num
       too_large = whole > most || rounded > most;

@@ -37,8 +37,8 @@ constexpr std::memory_order failure_order_of(std::memory_order success) noexcept
 /// A memory ordering, optionally named after the site that uses it.
 struct ordering {
   std::memory_order normal;
-  const char* name = nullptr;        // the site's name; null for an unnamed ordering
-  bool is_failure_of_site = false;   // the failure ordering derived from site `name`
+  const char* name = nullptr;       // the site's name; null for an unnamed ordering
+  bool is_failure_of_site = false;  // the failure ordering derived from site `name`
 
   // Implicit on purpose: a plain std::memory_order is an unnamed ordering.
   constexpr ordering(std::memory_order order) noexcept : normal(order) {}  // NOLINT(google-explicit-constructor)

@@ -129,16 +129,14 @@ class atomic {
   T exchange(T desired, ordering order, site where = site::current()) {
     return value_.exchange(desired, rmw_order(order), debug_info_of(where));
   }
-  bool compare_exchange_weak(T& expected, T desired, ordering success, ordering failure,
-                             site where = site::current()) {
+  bool compare_exchange_weak(T& expected, T desired, ordering success, ordering failure, site where = site::current()) {
     const auto info = debug_info_of(where);
     return value_.compare_exchange_weak(expected, desired, rmw_order(success), info, load_order(failure), info);
   }
   bool compare_exchange_strong(T& expected, T desired, ordering success, ordering failure,
                                site where = site::current()) {
     const auto info = debug_info_of(where);
-    return value_.compare_exchange_strong(expected, desired, rmw_order(success), info, load_order(failure),
-                                          info);
+    return value_.compare_exchange_strong(expected, desired, rmw_order(success), info, load_order(failure), info);
   }
   T fetch_add(T operand, ordering order, site where = site::current())
     requires std::is_integral_v<T>
@@ -277,8 +275,8 @@ inline void yield_now() { rl::yield(1, debug_info_of(site::current())); }
 
 /// Under Relacy every spin is a yield to the scheduler, so the limits are tiny: a blocking
 /// operation parks after its third failed attempt (try, yield, try, yield, try). The
-/// verification harness can make it park after the first (--park-at-once): Relacy lets a thread read a stale value only if it has not yielded
-/// since it first saw the newer one, so the spin-then-park path, which always yields, hides
+/// verification harness can make it park after the first (--park-at-once): Relacy lets a thread read a stale value only
+/// if it has not yielded since it first saw the newer one, so the spin-then-park path, which always yields, hides
 /// store-load (Dekker) bugs between a failed attempt and the re-check after registering; parking
 /// at once exposes them (the mutation bank needs both).
 struct backoff_limits {

@@ -77,9 +77,9 @@
 // Progress guarantees and model-checking scenarios do not apply here: this is a test backend.
 #pragma once
 
+#include <pthread.h>
 #include <sys/mman.h>
 #include <ucontext.h>
-#include <pthread.h>
 
 #include <algorithm>
 #include <array>
@@ -127,16 +127,35 @@ using time_point = std::chrono::steady_clock::time_point;
 /// What a step of the execution did. The trace names each step by its kind, its ordering site
 /// (when it has one) and the production file:line that called the sync layer.
 enum class step_kind : std::uint8_t {
-  load, store, exchange, compare_exchange, fetch_add, fetch_sub, fetch_or, fetch_and, fence,
-  lock, try_lock, unlock, park, park_until, unpark, spin, yield, clock, allocate, deallocate,
-  random, time_jump,
+  load,
+  store,
+  exchange,
+  compare_exchange,
+  fetch_add,
+  fetch_sub,
+  fetch_or,
+  fetch_and,
+  fence,
+  lock,
+  try_lock,
+  unlock,
+  park,
+  park_until,
+  unpark,
+  spin,
+  yield,
+  clock,
+  allocate,
+  deallocate,
+  random,
+  time_jump,
 };
 
 constexpr std::string_view to_string(step_kind kind) noexcept {
   constexpr std::string_view names[] = {
-      "load", "store", "exchange", "compare_exchange", "fetch_add", "fetch_sub", "fetch_or", "fetch_and", "fence",
-      "lock", "try_lock", "unlock", "park", "park_until", "unpark", "spin", "yield", "now", "allocate",
-      "deallocate", "random_below", "time_jump"};
+      "load",  "store", "exchange", "compare_exchange", "fetch_add",    "fetch_sub",  "fetch_or", "fetch_and",
+      "fence", "lock",  "try_lock", "unlock",           "park",         "park_until", "unpark",   "spin",
+      "yield", "now",   "allocate", "deallocate",       "random_below", "time_jump"};
   return names[static_cast<std::size_t>(kind)];
 }
 
@@ -349,21 +368,21 @@ class scheduler {
     bool seq_cst = false;
     std::uint32_t epoch = 0;  // 0: happens-before everything (the main context)
     std::uint64_t commit = 0;
-    vector_clock synchronizes;  // what an acquire that reads this store joins
+    vector_clock synchronizes;                              // what an acquire that reads this store joins
     std::array<std::uint32_t, clock_threads> first_read{};  // per thread: epoch of its first read, 0 if none
   };
   struct location {
     std::vector<store_record> stores;  // modification order, oldest first
   };
 
-  explicit scheduler(decision_source& decisions, options settings = {})
-      : decisions_(decisions), options_(settings) {}
+  explicit scheduler(decision_source& decisions, options settings = {}) : decisions_(decisions), options_(settings) {}
   scheduler(const scheduler&) = delete;
   scheduler& operator=(const scheduler&) = delete;
   ~scheduler() {
     if (active() == this) active() = nullptr;
     for (auto& each : threads_) detail_::stacks().give_back(each->stack);
-    for (const auto& [start, freed] : quarantine_) ::operator delete(reinterpret_cast<void*>(start), freed.bytes, std::align_val_t{freed.alignment});
+    for (const auto& [start, freed] : quarantine_)
+      ::operator delete(reinterpret_cast<void*>(start), freed.bytes, std::align_val_t{freed.alignment});
   }
 
   /// Adds a thread; it starts running at the next scheduling decision. Callable from the main
@@ -621,7 +640,8 @@ class scheduler {
     thread& self = me();
     const unsigned id = current_;
     const char* access = ending ? "ends the object's life (a free, or a frame left)" : write ? "writes" : "reads";
-    if (!self.clock.covers(state.writer, state.write_epoch)) race(access, where, state.writer, "write", state.write_where, ending);
+    if (!self.clock.covers(state.writer, state.write_epoch))
+      race(access, where, state.writer, "write", state.write_where, ending);
     if (write) {
       for (unsigned t = 0; t < clock_threads; ++t) {
         if ((state.readers >> t & 1) != 0 && !self.clock.covers(t, state.read_epochs[t])) {
@@ -700,8 +720,7 @@ class scheduler {
   std::size_t visible_floor(const location& here, const thread& self, bool seq_cst) const {
     for (std::size_t i = here.stores.size(); i-- > 0;) {
       const store_record& each = here.stores[i];
-      if ((seq_cst && each.seq_cst) || each.commit <= self.visible_from ||
-          self.clock.covers(each.writer, each.epoch)) {
+      if ((seq_cst && each.seq_cst) || each.commit <= self.visible_from || self.clock.covers(each.writer, each.epoch)) {
         return i;
       }
       for (unsigned t = 0; t < clock_threads; ++t) {
@@ -717,7 +736,8 @@ class scheduler {
     if (read.first_read[current_] == 0) read.first_read[current_] = self.clock.at[current_];
   }
 
-  void commit(location& here, std::size_t size, const void* in, std::memory_order order, const vector_clock* continued) {
+  void commit(location& here, std::size_t size, const void* in, std::memory_order order,
+              const vector_clock* continued) {
     store_record added;
     std::memcpy(added.bytes.data(), in, size);
     added.seq_cst = order == std::memory_order_seq_cst;
@@ -734,8 +754,8 @@ class scheduler {
     if (here.stores.size() > std::max<std::size_t>(options_.history_limit, 1)) here.stores.erase(here.stores.begin());
   }
 
-  [[noreturn]] void race(const char* access, const std::source_location& where, unsigned other, const char* other_access,
-                         const std::source_location& other_where, bool ending) {
+  [[noreturn]] void race(const char* access, const std::source_location& where, unsigned other,
+                         const char* other_access, const std::source_location& other_where, bool ending) {
     const std::string place = ending ? "" : " at " + short_name(where.file_name()) + ":" + std::to_string(where.line());
     violation(std::string("data race: T") + std::to_string(current_) + " " + access + place + ", not ordered after T" +
               std::to_string(other) + "'s " + other_access + " at " + short_name(other_where.file_name()) + ":" +
@@ -748,7 +768,8 @@ class scheduler {
   }
 
   [[nodiscard]] bool all_finished() const {
-    return std::all_of(threads_.begin(), threads_.end(), [](const auto& each) { return each->status == state::finished; });
+    return std::all_of(threads_.begin(), threads_.end(),
+                       [](const auto& each) { return each->status == state::finished; });
   }
 
   /// The current thread cannot continue: run someone else, or return to run()'s caller.
@@ -885,8 +906,9 @@ std::uint64_t bits_of(const T& value) noexcept {
 inline void point(bool yielded = false) {
   if (scheduler* current = running()) current->point(yielded);
 }
-inline void record(step_kind kind, const ordering* order, std::memory_order effective, const std::source_location& where,
-                   std::uint64_t value = 0, bool has_value = false, unsigned stale = 0) {
+inline void record(step_kind kind, const ordering* order, std::memory_order effective,
+                   const std::source_location& where, std::uint64_t value = 0, bool has_value = false,
+                   unsigned stale = 0) {
   if (scheduler* current = running()) current->record(kind, order, effective, where, value, has_value, stale);
 }
 inline void record(step_kind kind, const std::source_location& where, std::uint64_t value = 0, bool has_value = false) {
@@ -949,8 +971,7 @@ class atomic {
   T exchange(T desired, ordering order, site where = site::current()) {
     return modify(sim::step_kind::exchange, [desired](T) { return desired; }, order, where);
   }
-  bool compare_exchange_weak(T& expected, T desired, ordering success, ordering failure,
-                             site where = site::current()) {
+  bool compare_exchange_weak(T& expected, T desired, ordering success, ordering failure, site where = site::current()) {
     sim::point();
     if (sim::scheduler* current = sim::running();
         current != nullptr && current->settings().spurious_failures && current->choose_value(2) == 1) {

@@ -188,8 +188,7 @@ inline void* allocate_bytes(std::size_t bytes, std::size_t alignment, site = sit
   }
   return ::operator new(bytes, std::align_val_t{alignment}, std::nothrow);
 }
-inline void deallocate_bytes(void* pointer, std::size_t bytes, std::size_t alignment,
-                             site = site::current()) noexcept {
+inline void deallocate_bytes(void* pointer, std::size_t bytes, std::size_t alignment, site = site::current()) noexcept {
   ::operator delete(pointer, bytes, std::align_val_t{alignment});
 }
 
