@@ -204,8 +204,10 @@ class receiver {
   /// Like iter(), it refers to this receiver: a temporary receiver does not compile (its range
   /// would outlive it); std::move(rx).into_iter() is the owning form.
   typename rill::receiver<T>::drain_view try_iter() & noexcept { return inner_.try_iter(); }
-  typename rill::receiver<T>::drain_view try_iter() && =
-      delete;  // rill::mpsc::receiver::try_iter: a temporary receiver would be gone before the loop runs
+  // The diagnostic shows this line, comment included (tests/compile_fail): keep it one line.
+  // clang-format off
+  typename rill::receiver<T>::drain_view try_iter() && = delete;  // rill::mpsc::receiver::try_iter: a temporary receiver would be gone before the loop runs
+  // clang-format on
 
   /// Rust's `for v in rx` (IntoIterator): a range that owns the receiver, so it is released, with
   /// the effects of R11 if it is the last, when the range is destroyed (after the loop).
