@@ -37,3 +37,35 @@ if(enabled)
            COMMAND ${Python3_EXECUTABLE} ${PROJECT_SOURCE_DIR}/scripts/ordering_guide.py --check --self-test)
   set_tests_properties(ordering_guide_is_current PROPERTIES LABELS lint)
 endif()
+
+# Every C++ file is laid out as .clang-format says (clang-format-19, installed by
+# scripts/install-deps.sh test; skipped without it), and the check catches a file that is not:
+# lint_catches_unformatted_code passes only if it names the fixture.
+rill_label_enabled(lint enabled)
+if(enabled)
+  set(rill_formatted_dirs impl tests fuzz verify spec examples bench)
+  list(TRANSFORM rill_formatted_dirs PREPEND ${PROJECT_SOURCE_DIR}/)
+  add_test(NAME lint_format COMMAND bash ${CMAKE_CURRENT_LIST_DIR}/check_format.sh ${PROJECT_SOURCE_DIR}/.clang-format
+                                    ${rill_formatted_dirs})
+  add_test(NAME lint_catches_unformatted_code
+           COMMAND bash ${CMAKE_CURRENT_LIST_DIR}/check_format.sh ${PROJECT_SOURCE_DIR}/.clang-format
+                   ${CMAKE_CURRENT_LIST_DIR}/fixture_format)
+  set_tests_properties(lint_format PROPERTIES LABELS lint SKIP_RETURN_CODE 77 TIMEOUT 300)
+  set_tests_properties(lint_catches_unformatted_code PROPERTIES LABELS lint SKIP_RETURN_CODE 77
+                       PASS_REGULAR_EXPRESSION "not formatted as .clang-format says: [^\n]*badly_formatted.cpp")
+endif()
+
+# clang-tidy (.clang-tidy: bugprone, performance, explicit constructors) finds nothing in the
+# shipped headers, as instantiated by tests/lint/tidy_instantiations.cpp; and the check catches a
+# finding: lint_catches_tidy_findings passes only if it names the fixture's.
+rill_label_enabled(lint enabled)
+if(enabled)
+  add_test(NAME lint_tidy COMMAND bash ${CMAKE_CURRENT_LIST_DIR}/check_tidy.sh ${PROJECT_SOURCE_DIR}/.clang-tidy
+                                  ${CMAKE_CURRENT_LIST_DIR}/tidy_instantiations.cpp ${PROJECT_SOURCE_DIR}/impl/include)
+  add_test(NAME lint_catches_tidy_findings
+           COMMAND bash ${CMAKE_CURRENT_LIST_DIR}/check_tidy.sh ${PROJECT_SOURCE_DIR}/.clang-tidy
+                   ${CMAKE_CURRENT_LIST_DIR}/fixture_tidy/forwarding_move.cpp ${PROJECT_SOURCE_DIR}/impl/include)
+  set_tests_properties(lint_tidy PROPERTIES LABELS lint SKIP_RETURN_CODE 77 TIMEOUT 300)
+  set_tests_properties(lint_catches_tidy_findings PROPERTIES LABELS lint SKIP_RETURN_CODE 77
+                       PASS_REGULAR_EXPRESSION "forwarding_move.cpp:[0-9]+:[0-9]+: (warning|error): [^\n]*bugprone-move-forwarding-reference")
+endif()

@@ -457,6 +457,7 @@ decltype(auto) run_statement(Cases&&... cases) {
       [&]<std::size_t... I>(std::index_sequence<I...>) {
         (finish(std::integral_constant<std::size_t, I>{}, cases) || ...);
       }(std::index_sequence_for<Cases...>{});
+      // NOLINTNEXTLINE(bugprone-unchecked-optional-access): the fold above ran the selected case, which set it
       if constexpr (!std::is_void_v<result_type>) return static_cast<result_type>(std::move(*value));
     } else {
       using result_type = select_result<stored_result<typename case_of<Cases>::result>...>;

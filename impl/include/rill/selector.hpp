@@ -152,6 +152,7 @@ class selector {
   /// and its mode, usable again. Throws std::logic_error, changing nothing, if `other` has a
   /// selected operation pending or another thread is inside one of its members (R39), and
   /// std::bad_alloc if the operations do not fit inline and cannot be allocated.
+  // NOLINTNEXTLINE(performance-noexcept-move-constructor,bugprone-exception-escape): throws by design (above)
   selector(selector&& other) : mode_(other.mode_) {
     const detail::single_user source(other.in_use_, "selector(selector&&)");
     take(other);
@@ -161,6 +162,7 @@ class selector {
   /// takes `other`'s, as the move constructor does. If `other` has a pending operation, or
   /// another thread is inside a member of either selector, throws std::logic_error and changes
   /// neither. If allocation fails, throws std::bad_alloc; this selector is then left empty.
+  // NOLINTNEXTLINE(performance-noexcept-move-constructor,bugprone-exception-escape): throws by design (above)
   selector& operator=(selector&& other) {
     if (this == &other) return *this;
     const detail::single_user target(in_use_, "operator=");

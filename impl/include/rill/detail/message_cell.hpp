@@ -37,7 +37,7 @@ class message_cell {
     marker_.mark_write(where);
     T& stored = *std::launder(reinterpret_cast<T*>(storage_));
     recv_result<T> result(std::in_place, std::move(stored));
-    stored.~T();
+    stored.~T();  // NOLINT(bugprone-use-after-move): ends the moved-from object's life
     return result;
   }
 

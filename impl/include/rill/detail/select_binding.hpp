@@ -39,12 +39,14 @@ template <class T>
 struct select_handle<receiver<T>> {
   static constexpr bool is_receiver = true, is_sender = false;
   using message = T;
+  // NOLINTNEXTLINE(bugprone-return-const-ref-from-parameter): the caller's handle, used within its full-expression
   static const receiver<T>& get(const receiver<T>& handle) noexcept { return handle; }
 };
 template <class T>
 struct select_handle<sender<T>> {
   static constexpr bool is_receiver = false, is_sender = true;
   using message = T;
+  // NOLINTNEXTLINE(bugprone-return-const-ref-from-parameter): the caller's handle, used within its full-expression
   static const sender<T>& get(const sender<T>& handle) noexcept { return handle; }
 };
 template <class T>
@@ -100,7 +102,7 @@ void bind_send(operation& op, const sender<T>& target, const char* caller) {
 
 /// Finishes the selected send `op` with `message`, through `target`'s channel.
 template <class T>
-send_result<T> complete_send(operation& op, const sender<T>& target, T&& message) {
+send_result<T> complete_send(operation& op, const sender<T>& target, std::type_identity_t<T>&& message) {
   return dispatch<T>(channel_access<T>::ref_of(target), "send", [&](auto& state) -> send_result<T> {
     using flavor = std::remove_reference_t<decltype(state.channel())>;
     if constexpr (requires(flavor& channel, select_token& token) { channel.select_write(token, std::move(message)); }) {

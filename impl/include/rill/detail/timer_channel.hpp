@@ -51,6 +51,10 @@ class timer_channel {
   void unwatch_recv(waiter&) {}
 
  private:
+  // Only the timer that derives from it makes one, so that timer() casts to what *this is.
+  timer_channel() = default;
+  friend Timer;
+
   Timer& timer() { return static_cast<Timer&>(*this); }
   const Timer& timer() const { return static_cast<const Timer&>(*this); }
 };
