@@ -25,6 +25,7 @@
 
 #include "rill/detail/array_flavor.hpp"
 #include "rill/detail/at_flavor.hpp"
+#include "rill/detail/flavor.hpp"
 #include "rill/detail/list_flavor.hpp"
 #include "rill/detail/never_flavor.hpp"
 #include "rill/detail/shared_state.hpp"
@@ -119,6 +120,13 @@ static_assert(
         std::is_same_v<std::variant_alternative_t<alternative::at, channel_ref<instant>>, shared_state<at_flavor>*> &&
         std::is_same_v<std::variant_alternative_t<alternative::tick, channel_ref<instant>>, shared_state<tick_flavor>*>,
     "the names of channel_ref's alternatives follow its order");
+// Every flavor a handle can refer to implements the interface of flavor.hpp (checked for one
+// message type; the requirements depend on it only through message_type).
+static_assert(channel_flavor<array_flavor<int>> && channel_flavor<list_flavor<int>> &&
+                  channel_flavor<zero_flavor<int>> && channel_flavor<never_flavor<int>>,
+              "a channel flavor does not implement channel_flavor (rill/detail/flavor.hpp)");
+static_assert(timer_flavor<at_flavor> && timer_flavor<tick_flavor>,
+              "a timer does not implement timer_flavor (rill/detail/flavor.hpp)");
 
 /// Calls `action(state)` with the typed shared state, or throws for an empty handle (R22).
 template <class T, class Action>
