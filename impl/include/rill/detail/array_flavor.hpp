@@ -471,19 +471,7 @@ class array_flavor {
     wake_receivers_behind_held_slot();
   }
 
-  bool select_try_recv(select_token&, recv_result<T>& result) {
-    token claimed;
-    switch (start_recv(claimed)) {
-      case claim::claimed:
-        // Rebuilt in place rather than assigned: a message type need not be assignable (R23).
-        std::destroy_at(&result);
-        std::construct_at(&result, read(claimed));
-        return true;
-      case claim::disconnected: result = std::unexpected(recv_error::disconnected); return true;
-      case claim::unavailable: break;
-    }
-    return false;
-  }
+  bool select_try_recv(select_token&, recv_result<T>& result) { return keep_unless_empty(try_recv(), result); }
   bool select_register_recv(waiter& entry, recv_result<T>&) {
     register_receiver(entry);
     return may_receive();  // (Y) of the waker pattern

@@ -342,18 +342,7 @@ class list_flavor {
   }
   void select_abandon_send(select_token&) {}
 
-  bool select_try_recv(select_token&, recv_result<T>& result) {
-    token claimed;
-    switch (start_recv(claimed)) {
-      case claim::claimed:
-        // Rebuilt in place rather than assigned: a message type need not be assignable (R23).
-        std::destroy_at(&result);
-        std::construct_at(&result, read(claimed));
-        return true;
-      case claim::disconnected: result = std::unexpected(recv_error::disconnected); return true;
-      default: return false;
-    }
-  }
+  bool select_try_recv(select_token&, recv_result<T>& result) { return keep_unless_empty(try_recv(), result); }
   bool select_register_recv(waiter& entry, recv_result<T>&) {
     receivers_.register_waiter(entry);
     return !is_empty() || is_disconnected();  // (Y) of the waker pattern

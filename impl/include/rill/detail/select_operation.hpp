@@ -36,6 +36,7 @@
 #include "rill/errors.hpp"
 
 #include <cstdint>
+#include <memory>
 #include <utility>
 
 namespace rill::detail {
@@ -57,6 +58,18 @@ struct readiness_version {
 
   friend bool operator==(const readiness_version&, const readiness_version&) = default;
 };
+
+/// A select's receive from a flavor whose try_recv never waits for a partner (array, list): the
+/// attempt is try_recv itself. True, with `result` holding the message or `disconnected`, unless
+/// the channel was empty. `result` is rebuilt in place rather than assigned: a message type need
+/// not be assignable (R23).
+template <class T>
+bool keep_unless_empty(recv_result<T>&& received, recv_result<T>& result) {
+  if (!received.has_value() && received.error() == recv_error::empty) return false;
+  std::destroy_at(&result);
+  std::construct_at(&result, std::move(received));
+  return true;
+}
 
 struct operation;
 
