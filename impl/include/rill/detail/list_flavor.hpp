@@ -83,8 +83,8 @@ inline constexpr sync::ordering tail_observe = sync::ordering_site("list.tail_ob
 inline constexpr sync::ordering first_block_publish = sync::ordering_site("list.first_block_publish", std::memory_order_release);  // (L2)
 // (L3) relaxed on a failed install: the loser frees its own unused block and reloads tail.index
 //      and tail.block with (L1) before it touches the winner's block, so this failure load
-//      carries nothing. (It was acquire; the mutation bank showed no scenario can tell, and the
-//      reload is what the code relies on.)
+//      carries nothing: the loser relies on that reload, not on this load, so nothing is
+//      ordered by it (no Relacy scenario tells relaxed from acquire here).
 inline constexpr sync::ordering first_block_lost = sync::ordering_site("list.first_block_lost", std::memory_order_relaxed);  // (L3)
 // (L4) seq_cst: claiming a slot is the X of the waker store-load pattern (waker.hpp) for blocked
 //      receivers; failure acquire, as (L1).
@@ -137,8 +137,8 @@ inline constexpr sync::ordering snapshot = sync::ordering_site("list.snapshot", 
 //      atomic step is what gives the block exactly one owner (KB3). Acquire pairs with the
 //      installer's (L2), so the block is seen constructed even when no claim of the tail says
 //      so yet. No release half: nobody reads head.block after discard but the destructor, which
-//      is ordered after it by the handle counts (K2, K3). (It was acq_rel; the mutation bank
-//      showed the release half was never needed.)
+//      is ordered after it by the handle counts (K2, K3), so a release half would have no
+//      reader to serve.
 inline constexpr sync::ordering take_head_block = sync::ordering_site("list.take_head_block", std::memory_order_acquire);  // (L16)
 }  // namespace list_order
 // clang-format on
