@@ -2321,3 +2321,88 @@ TEST_P(select_test, go_nonblock_select_race_random_interleavings) {
 }
 
 }  // namespace
+
+namespace {
+
+// The selector's own memory (detail/selector_storage.hpp) comes from the sync layer, so the
+// allocation hook counts and refuses it. The hook is process-global: set only in these tests,
+// through this guard, and only around selector calls (the channels are made before).
+std::atomic<unsigned> selector_allocations{0};
+bool count_selector_allocation(std::size_t) noexcept {
+  selector_allocations.fetch_add(1);
+  return true;
+}
+bool refuse_selector_allocation(std::size_t) noexcept { return false; }
+
+class selector_allocation_hook {
+ public:
+  explicit selector_allocation_hook(rill::detail::sync::allocation_filter filter)
+      : previous_(rill::detail::sync::allocation_hook.exchange(filter)) {
+    selector_allocations.store(0);
+  }
+  selector_allocation_hook(const selector_allocation_hook&) = delete;
+  selector_allocation_hook& operator=(const selector_allocation_hook&) = delete;
+  ~selector_allocation_hook() { rill::detail::sync::allocation_hook.store(previous_); }
+
+ private:
+  rill::detail::sync::allocation_filter previous_;
+};
+
+TEST(selector, four_receives_are_made_selected_and_dropped_without_allocating) {
+  // SPEC R30
+  std::vector<std::pair<rill::sender<int>, rill::receiver<int>>> channels;
+  for (int i = 0; i < 4; ++i) channels.push_back(rill::bounded<int>(4));
+  ASSERT_TRUE(channels[2].first.send(7).has_value());
+  {
+    const selector_allocation_hook counting(&count_selector_allocation);
+    for (int round = 0; round < 3; ++round) {
+      rill::selector selection;
+      for (auto& channel : channels) selection.recv(channel.second);
+      if (round == 0) {
+        rill::selected_operation chosen = selection.select();
+        ASSERT_EQ(chosen.index(), 2u);
+        EXPECT_EQ(chosen.recv(channels[2].second), 7);
+      } else {
+        EXPECT_EQ(selection.try_select().error(), rill::select_error::would_block);
+      }
+    }
+    EXPECT_EQ(selector_allocations.load(), 0u) << "a selector of four receives allocated";
+  }
+}
+
+TEST(selector, an_addition_whose_memory_is_refused_throws_bad_alloc_and_changes_nothing) {
+  // SPEC R24, R30
+  // Nine operations: past the selector's eight inline places, and (with messages of 4 KiB, whose
+  // receive results the operations hold) past its inline bytes too.
+  using page = std::array<char, 4096>;
+  std::vector<std::pair<rill::sender<page>, rill::receiver<page>>> channels;
+  for (int i = 0; i < 9; ++i) channels.push_back(rill::bounded<page>(1));
+  rill::selector selection;
+  std::size_t added = 0;
+  {
+    const selector_allocation_hook refusing(&refuse_selector_allocation);
+    for (; added < channels.size(); ++added) {
+      try {
+        ASSERT_EQ(selection.recv(channels[added].second), added);
+      } catch (const std::bad_alloc&) {
+        break;
+      }
+    }
+    ASSERT_LT(added, channels.size()) << "nine operations of 4 KiB results fitted without allocating";
+    EXPECT_EQ(selection.size(), added);
+    EXPECT_THROW(selection.recv(channels[added].second), std::bad_alloc);  // refused again: still nothing added
+    EXPECT_EQ(selection.size(), added);
+  }
+  // Allocation works again: the rest are added with the next indices, and every one selects.
+  for (std::size_t i = added; i < channels.size(); ++i) ASSERT_EQ(selection.recv(channels[i].second), i);
+  for (std::size_t i = channels.size(); i-- > 0;) {
+    page message{};
+    message[0] = static_cast<char>('a' + i);
+    ASSERT_TRUE(channels[i].first.send(message).has_value());
+    rill::selected_operation chosen = selection.select();
+    ASSERT_EQ(chosen.index(), i);
+    EXPECT_EQ(chosen.recv(channels[i].second).value()[0], static_cast<char>('a' + i));
+  }
+}
+
+}  // namespace

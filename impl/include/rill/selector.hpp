@@ -50,13 +50,13 @@
 #include "rill/detail/select_binding.hpp"
 #include "rill/detail/select_loop.hpp"
 #include "rill/detail/select_operation.hpp"
+#include "rill/detail/selector_storage.hpp"
 #include "rill/errors.hpp"
 
 #include <chrono>
 #include <cstddef>
 #include <expected>
 #include <memory>
-#include <memory_resource>
 #include <new>
 #include <stdexcept>
 #include <string>
@@ -277,13 +277,15 @@ class selector {
  private:
   friend class selected_operation;
 
+  using arena_type = detail::bump_arena<inline_bytes>;
+
   struct entry {
     virtual ~entry() = default;
     virtual void discard_result() noexcept {}
     /// A new entry in `arena`, bound to the same channel and direction as this one (at rest: no
     /// selection under way, nothing pending).
-    virtual entry* copy_into(std::pmr::memory_resource& arena) const {
-      return bind_copy(::new (arena.allocate(sizeof(entry), alignof(entry))) entry());
+    virtual entry* copy_into(arena_type& arena) const {
+      return bind_copy(::new (arena.allocate(sizeof(entry), alignof(entry))) entry);
     }
     entry* bind_copy(entry* copy) const noexcept {
       copy->op.table = op.table;
@@ -297,8 +299,8 @@ class selector {
   template <class T>
   struct typed_entry final : entry {
     void discard_result() noexcept override { result = std::unexpected(recv_error::empty); }
-    entry* copy_into(std::pmr::memory_resource& arena) const override {
-      auto* copy = ::new (arena.allocate(sizeof(typed_entry), alignof(typed_entry))) typed_entry();
+    entry* copy_into(arena_type& arena) const override {
+      auto* copy = ::new (arena.allocate(sizeof(typed_entry), alignof(typed_entry))) typed_entry;
       copy->op.result = &copy->result;
       return bind_copy(copy);
     }
@@ -318,9 +320,9 @@ class selector {
   /// pending or selecting.
   void clear() noexcept {
     for (entry* added : entries_) added->~entry();
-    std::pmr::vector<entry*>(&arena_).swap(entries_);
-    std::pmr::vector<detail::operation*>(&arena_).swap(operations_);
-    std::pmr::vector<std::size_t>(&arena_).swap(order_);
+    entries_.clear();
+    operations_.clear();
+    order_.clear();
     arena_.release();
   }
 
@@ -352,24 +354,26 @@ class selector {
   /// the entry is destroyed and the selector is as it was.
   template <class Entry, class Bind>
   std::size_t add(Bind bind) {
-    Entry* added = ::new (arena_.allocate(sizeof(Entry), alignof(Entry))) Entry();
+    // Room first (std::bad_alloc leaves the selector as it was; the containers keep what they
+    // reserved), then the entry; binding throws for an empty handle (R22).
+    entries_.reserve(entries_.size() + 1);
+    operations_.reserve(entries_.size() + 1);
+    order_.reserve(entries_.size() + 1);
+    // Default-initialized (`Entry`, not `Entry()`): every member of an entry and its operation has
+    // a default member initializer, so this sets each one; `Entry()` would first zero all of its
+    // 200-odd bytes (value-initialization of a class whose constructor is not user-provided), a
+    // block store that was a quarter of the cost of making a selector of four receives.
+    Entry* added = ::new (arena_.allocate(sizeof(Entry), alignof(Entry))) Entry;
     try {
       bind(*added);
-      if (entries_.capacity() == 0) {
-        // Room for a typical select in one step, rather than growing through 1, 2 and 4.
-        entries_.reserve(4);
-        operations_.reserve(4);
-        order_.reserve(4);
-      }
-      operations_.push_back(&added->op);
-      order_.push_back(0);
-      entries_.push_back(added);
-    } catch (...) {  // an empty handle, or out of memory: the selector is as it was
-      if (operations_.size() > entries_.size()) operations_.pop_back();
-      if (order_.size() > entries_.size()) order_.pop_back();
+    } catch (...) {
       added->~entry();
+      arena_.unallocate_last(added, sizeof(Entry));
       throw;
     }
+    operations_.push_back(&added->op);
+    order_.push_back(0);
+    entries_.push_back(added);
     return entries_.size() - 1;
   }
 
@@ -378,7 +382,7 @@ class selector {
       throw std::logic_error(std::string("rill::selector::") + caller +
                              ": the previously selected operation has not been completed or abandoned");
     }
-    return detail::run_select(operations_, order_, deadline, blocking, mode_);
+    return detail::run_select(operations_.items(), order_.items(), deadline, blocking, mode_);
   }
 
   std::expected<selected_operation, select_error> run(const detail::sync::deadline& deadline, bool blocking,
@@ -397,7 +401,8 @@ class selector {
   std::expected<std::size_t, select_error> run_ready(const detail::sync::deadline& deadline, bool blocking,
                                                      const char* caller) {
     const detail::single_user scope(in_use_, caller);
-    const detail::select_outcome outcome = detail::run_ready(operations_, order_, deadline, blocking, mode_);
+    const detail::select_outcome outcome =
+        detail::run_ready(operations_.items(), order_.items(), deadline, blocking, mode_);
     switch (outcome.status) {
       case detail::select_outcome::selected: return outcome.index;
       case detail::select_outcome::would_block: return std::unexpected(select_error::would_block);
@@ -406,12 +411,14 @@ class selector {
     return std::unexpected(select_error::timeout);
   }
 
-  // The arena first: the vectors below allocate from it, and are destroyed before it.
-  alignas(std::max_align_t) std::byte inline_storage_[inline_bytes];
-  std::pmr::monotonic_buffer_resource arena_{inline_storage_, inline_bytes, std::pmr::new_delete_resource()};
-  std::pmr::vector<entry*> entries_{&arena_};
-  std::pmr::vector<detail::operation*> operations_{&arena_};
-  std::pmr::vector<std::size_t> order_{&arena_};
+  // The operations (detail/selector_storage.hpp), and three arrays over them of which the first
+  // `inline_operations` entries live inside the selector: the entries, their operations and the
+  // selection order (what the select loop takes).
+  static constexpr std::size_t inline_operations = 8;
+  arena_type arena_;
+  detail::small_vector<entry*, inline_operations> entries_;
+  detail::small_vector<detail::operation*, inline_operations> operations_;
+  detail::small_vector<std::size_t, inline_operations> order_;
   detail::select_order mode_ = detail::select_order::unbiased;
   selected_operation* pending_ = nullptr;     // the selected operation not yet completed
   detail::sync::atomic<bool> in_use_{false};  // a member call is running (detail::single_user)

@@ -91,6 +91,8 @@ struct operation_table {
   bool (*claim)(operation&);
 };
 
+// Every member (and every member of a member) has a default member initializer: rill::selector
+// default-initializes its operations rather than zeroing them first (selector.hpp, add).
 struct operation {
   operation() = default;
   operation(const operation&) = delete;
