@@ -11,7 +11,17 @@
 //   cas_only    just the 2 seq_cst compare-exchanges (on x86-64, `lock cmpxchg` is where the time
 //               goes: stores and loads are plain moves).
 // Each variant runs `iterations` times (default 20,000,000), best of 5 repetitions, and prints
-// nanoseconds per iteration. The values depend on the previous iteration, so nothing can be hoisted;
+// nanoseconds per iteration.
+//
+// One more floor, for the cases where every message waits for the other side (capacity 0 and 1):
+//   round_trip  two threads take turns on two counters on separate cache lines: one stores i, the
+//               other waits (spinning on an acquire load) until it sees i and stores i back, and so
+//               on. One iteration is the least any hand-off between two running threads costs: a
+//               store seen by the other core and an answer seen back. A rendezvous message needs at
+//               least one (the receiver learns of the message, the sender learns it was taken), and
+//               so does a capacity-1 message in steady state (the sender needs the slot back).
+//               250,000 round trips, best of 5 repetitions. The values depend on the previous iteration, so nothing can
+//               be hoisted;
 // atomic operations are not merged by the compilers we use.
 #include <algorithm>
 #include <atomic>
@@ -19,6 +29,7 @@
 #include <cstdint>
 #include <cstdio>
 #include <string>
+#include <thread>
 
 namespace {
 
@@ -76,6 +87,31 @@ double nanoseconds_per_pair(std::uint64_t iterations) {
   return best;
 }
 
+double nanoseconds_per_round_trip(std::uint64_t round_trips) {
+  double best = 1e300;
+  for (int repetition = 0; repetition < 5; ++repetition) {
+    padded_counter ping;
+    padded_counter pong;
+    std::thread answerer([&] {
+      for (std::uint64_t i = 1; i <= round_trips; ++i) {
+        while (ping.value.load(std::memory_order_acquire) != i) {
+        }
+        pong.value.store(i, std::memory_order_release);
+      }
+    });
+    const auto start = std::chrono::steady_clock::now();
+    for (std::uint64_t i = 1; i <= round_trips; ++i) {
+      ping.value.store(i, std::memory_order_release);
+      while (pong.value.load(std::memory_order_acquire) != i) {
+      }
+    }
+    const double elapsed = std::chrono::duration<double, std::nano>(std::chrono::steady_clock::now() - start).count();
+    answerer.join();
+    best = std::min(best, elapsed / static_cast<double>(round_trips));
+  }
+  return best;
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -88,4 +124,7 @@ int main(int argc, char** argv) {
               nanoseconds_per_pair<true, false>(iterations), static_cast<unsigned long long>(iterations));
   std::printf("atomic_floor_cas_only  cpp  ns_per_pair=%.2f iterations=%llu\n",
               nanoseconds_per_pair<false, true>(iterations), static_cast<unsigned long long>(iterations));
+  constexpr std::uint64_t round_trips = 250'000;
+  std::printf("round_trip_floor  cpp  ns_per_round_trip=%.1f round_trips=%llu\n",
+              nanoseconds_per_round_trip(round_trips), static_cast<unsigned long long>(round_trips));
 }
