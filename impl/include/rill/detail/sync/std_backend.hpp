@@ -116,14 +116,39 @@ class plain {
   T value_;
 };
 
+inline void spin_pause() noexcept {
+#if defined(__x86_64__) || defined(__i386__)
+  _mm_pause();
+#elif defined(__aarch64__)
+  asm volatile("yield" ::: "memory");
+#endif
+}
+
+/// The channel mutex (a sync_waker's list, a rendezvous channel's pairing): std::mutex, with a
+/// short spin before blocking. Every critical section under it is a few list operations, so a
+/// thread that finds it taken usually gets it a few hundred nanoseconds later; blocking at once
+/// (a futex wait and a wake-up, microseconds each, and a context switch) was what made rill's
+/// selection over capacity-1 channels from 8 threads (bounded1_select_both) take twice
+/// crossbeam's time, whose waker lock is a spinlock (docs/performance.md, "Locks"). The spin is
+/// bounded: spin_tries attempts, spin_pauses pause instructions apart (about 1.5 microseconds in
+/// all on the machine of docs/performance.md), then std::mutex::lock, which blocks.
 class mutex {
  public:
-  void lock(site = site::current()) { mutex_.lock(); }
+  static constexpr unsigned spin_tries = 16;
+  static constexpr unsigned spin_pauses = 4;
+
+  void lock(site = site::current()) {
+    if (mutex_.try_lock()) return;
+    for (unsigned attempt = 0; attempt < spin_tries; ++attempt) {
+      for (unsigned pause = 0; pause < spin_pauses; ++pause) spin_pause();
+      if (mutex_.try_lock()) return;
+    }
+    mutex_.lock();
+  }
   bool try_lock(site = site::current()) { return mutex_.try_lock(); }
   void unlock(site = site::current()) { mutex_.unlock(); }
 
  private:
-  friend class parker;
   std::mutex mutex_;
 };
 
@@ -162,13 +187,6 @@ class parker {
   bool token_ = false;
 };
 
-inline void spin_pause() noexcept {
-#if defined(__x86_64__) || defined(__i386__)
-  _mm_pause();
-#elif defined(__aarch64__)
-  asm volatile("yield" ::: "memory");
-#endif
-}
 inline void yield_now() noexcept { std::this_thread::yield(); }
 
 /// How long sync::backoff spins before it yields, and after how many steps a blocking operation
