@@ -15,7 +15,7 @@
 //
 // Their heap memory comes from the sync layer (sync::allocate_bytes), like every channel's, so
 // the allocation hook sees it: a refused allocation is std::bad_alloc from the selector member
-// that needed it, which then changes nothing (tests/unit/porting_test.cpp).
+// that needed it, which then changes nothing (tests/unit/select_test.cpp, "selector.*").
 //
 // They replace a std::pmr::monotonic_buffer_resource and three std::pmr::vector, whose virtual
 // allocation calls, out-of-line release and per-vector bookkeeping cost about a third of making

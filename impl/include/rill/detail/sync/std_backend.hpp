@@ -207,7 +207,7 @@ inline std::atomic<allocation_filter> allocation_hook{nullptr};
 /// 2 MiB pages, aligns the block to 2 MiB and asks the kernel for transparent huge pages
 /// (madvise MADV_HUGEPAGE). A ring is written whole when it is made (every slot's stamp), so each
 /// 4 KiB page of it would otherwise be faulted in on its own: 512 faults per 2 MiB where one will
-/// do. docs/performance.md ("Large rings in huge pages") has the measurement: one thread filling
+/// do. docs/performance.md (Memory, the page faults) has the measurement: one thread filling
 /// and draining a ring of 5,000,000 slots took 22,089 page faults before and 161 after. The
 /// advice changes nothing where the kernel backs every mapping with huge pages anyway
 /// (transparent_hugepage=always), is ignored where they are off (=never), and costs no memory:
