@@ -26,7 +26,8 @@ int main() {
     case rill::recv_error::disconnected:
       std::printf("The channel is closed: every sender is gone (disconnected, not a timeout).\n");
       break;
-    case rill::recv_error::empty:  // only try_recv() reports empty
+    case rill::recv_error::empty:      // only try_recv() reports empty
+    case rill::recv_error::cancelled:  // only a cancelled async receive reports cancelled
       break;
   }
 }

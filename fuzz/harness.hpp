@@ -907,6 +907,7 @@ inline void execution::check_send(thread_state&, std::uint8_t channel, int id, c
         return fail("R24: out_of_memory from a bounded or rendezvous channel, which allocate only when made");
       }
       return;
+    case rill::send_errc::cancelled: return fail("R50: a send that no one cancelled reported cancelled");
   }
 }
 
@@ -949,6 +950,7 @@ inline void execution::check_recv(thread_state& me, std::uint8_t channel, const 
       saw_disconnected(channel);
       saw_drained(channel);
       return;
+    case rill::recv_error::cancelled: return fail("R50: a receive that no one cancelled reported cancelled");
   }
 }
 

@@ -57,6 +57,7 @@ PATH_LAYERS = [
     ("tests/unit", "unit"),
     ("tests/regression", "unit"),
     ("tests/compile_fail", "unit"),
+    ("tests/async", "unit"),
     ("tests/stress", "stress"),
     ("tests/property", "property"),
     ("tests/lint", "lint"),

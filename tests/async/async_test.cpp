@@ -372,7 +372,7 @@ TEST_P(AsyncTest, destroying_a_chosen_send_gives_the_chance_back) {
   EXPECT_EQ(tracked::alive.load(), alive_before);
 }
 
-// Async R47: once running, awaiting operations allocate nothing (the waiter, the context and the
+// SPEC R47: once running, awaiting operations allocate nothing (the waiter, the context and the
 // work item live in the awaitable, on the coroutine frame; the run loop's queue is intrusive).
 TEST_P(AsyncTest, awaiting_allocates_nothing_per_operation) {
   if (GetParam().unbounded()) GTEST_SKIP() << "the unbounded flavor allocates a block per 31 messages";

@@ -27,6 +27,7 @@
 #include <memory>
 #include <optional>
 #include <ostream>
+#include <stdexcept>
 #include <string>
 #include <thread>
 #include <vector>
@@ -84,6 +85,7 @@ inline model::result from_send(const rill::send_result<message>& real) {
     case rill::send_errc::timeout: what = model::outcome::timeout; break;
     case rill::send_errc::disconnected: what = model::outcome::disconnected; break;
     case rill::send_errc::out_of_memory: what = model::outcome::out_of_memory; break;
+    case rill::send_errc::cancelled: throw std::logic_error("R50: a thread's send reported cancelled");
   }
   return {what, real.error().message.value, {}};
 }
@@ -95,6 +97,7 @@ inline model::result from_recv(const rill::recv_result<message>& real) {
     case rill::recv_error::empty: what = model::outcome::empty; break;
     case rill::recv_error::timeout: what = model::outcome::timeout; break;
     case rill::recv_error::disconnected: what = model::outcome::disconnected; break;
+    case rill::recv_error::cancelled: throw std::logic_error("R50: a thread's receive reported cancelled");
   }
   return {what, {}, {}};
 }

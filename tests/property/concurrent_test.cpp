@@ -67,6 +67,7 @@
 #include <map>
 #include <optional>
 #include <set>
+#include <stdexcept>
 #include <string>
 #include <thread>
 #include <vector>
@@ -218,6 +219,7 @@ std::vector<std::vector<record>> execute(const program& p) {
                 case rill::send_errc::timeout: r.what = outcome::timeout; break;
                 case rill::send_errc::disconnected: r.what = outcome::disconnected; break;
                 case rill::send_errc::out_of_memory: r.what = outcome::out_of_memory; break;
+                case rill::send_errc::cancelled: throw std::logic_error("R50: a thread's send reported cancelled");
               }
             }
           } else if (is_recv(step.kind)) {
@@ -233,6 +235,7 @@ std::vector<std::vector<record>> execute(const program& p) {
                 case rill::recv_error::empty: r.what = outcome::empty; break;
                 case rill::recv_error::timeout: r.what = outcome::timeout; break;
                 case rill::recv_error::disconnected: r.what = outcome::disconnected; break;
+                case rill::recv_error::cancelled: throw std::logic_error("R50: a thread's receive reported cancelled");
               }
             }
           } else if (step.kind == op::release_sender) {

@@ -284,4 +284,106 @@ struct async_recv_races_thread_recv : rl::test_suite<async_recv_races_thread_rec
 };
 RILL_SCENARIO_RANDOM_ONLY(async_recv_races_thread_recv, "R9, R49");
 
+/// Sets a flag when a started (not awaited) operation's result is ready: the done callback of
+/// the engine's start(), as the Asio adaptor uses it (rill/asio.hpp).
+inline void mark_done(void* flag) { *static_cast<bool*>(flag) = true; }
+
+// async_request_cancel_recv_*: SPEC R9, R50. Thread 0 starts a receive (the engine the Asio
+// adaptor drives, with thread 0's run loop as its executor) and, if it waits, requests its
+// cancellation at once, racing thread 1's send. The cancellation wins and the receive completes
+// `cancelled` having taken nothing, or the send chose the receive first and it completes with
+// the message. Then thread 0 receives with a blocking recv if it still lacks the message. The
+// message arrives exactly once (an owned message: a loss is a leak or, on a rendezvous channel,
+// a sender blocked for ever; a second delivery a double free).
+template <int Capacity>
+struct async_request_cancel_recv : rl::test_suite<async_request_cancel_recv<Capacity>, 2> {
+  std::optional<std::pair<sender<owned_message>, receiver<owned_message>>> channel;
+
+  void before() {
+    detail::sync::reset_virtual_time();
+    channel.emplace(make_channel<owned_message, Capacity>());
+  }
+  void after() { channel.reset(); }
+
+  void thread(unsigned index) {
+    if (index == 0) {
+      run_loop loop;
+      std::optional<recv_result<owned_message>> result;
+      {
+        detail::recv_awaitable<owned_message> receive(channel->second, executor_ref(loop));
+        bool done = receive.start(&mark_done, &done);
+        if (!done) receive.request_cancel();
+        while (!done) {
+          loop.run();  // runs what is queued, then returns: no task is spawned
+          detail::sync::yield_now();
+        }
+        result.emplace(receive.await_resume());
+      }
+      if (!result->has_value()) {
+        RILL_MODEL_ASSERT(result->error() == recv_error::cancelled);
+        result.emplace(channel->second.recv());
+      }
+      RILL_MODEL_ASSERT(result->has_value() && (*result)->value() == 5);
+    } else {
+      RILL_MODEL_ASSERT(channel->first.send(owned_message(5)).has_value());
+    }
+  }
+};
+using async_request_cancel_recv_zero = async_request_cancel_recv<0>;
+using async_request_cancel_recv_array1 = async_request_cancel_recv<1>;
+using async_request_cancel_recv_list = async_request_cancel_recv<unbounded_capacity>;
+RILL_SCENARIO(async_request_cancel_recv_zero, "R9, R50");
+RILL_SCENARIO(async_request_cancel_recv_array1, "R9, R50");
+RILL_SCENARIO(async_request_cancel_recv_list, "R9, R50");
+
+// async_request_cancel_send_*: SPEC R9, R50. Thread 0 starts a send of 2 on a full bounded
+// channel or a rendezvous one and, if it waits, requests its cancellation at once, racing thread
+// 1's receives. The send completes delivered, or `cancelled` with its message handed back, which
+// thread 0 then sends with a blocking send. Thread 1 receives the buffered 1, if any, then 2:
+// exactly once (a send that reported `cancelled` after a receiver took its message would deliver
+// it twice: a double free of the owned message).
+template <int Capacity>
+struct async_request_cancel_send : rl::test_suite<async_request_cancel_send<Capacity>, 2> {
+  std::optional<std::pair<sender<owned_message>, receiver<owned_message>>> channel;
+
+  void before() {
+    detail::sync::reset_virtual_time();
+    channel.emplace(make_channel<owned_message, Capacity>());
+    if (Capacity > 0) (void)channel->first.try_send(owned_message(1));  // full
+  }
+  void after() { channel.reset(); }
+
+  void thread(unsigned index) {
+    if (index == 0) {
+      run_loop loop;
+      std::optional<send_result<owned_message>> result;
+      {
+        detail::send_awaitable<owned_message> send(channel->first, owned_message(2), executor_ref(loop));
+        bool done = send.start(&mark_done, &done);
+        if (!done) send.request_cancel();
+        while (!done) {
+          loop.run();  // runs what is queued, then returns: no task is spawned
+          detail::sync::yield_now();
+        }
+        result.emplace(send.await_resume());
+      }
+      if (!result->has_value()) {
+        RILL_MODEL_ASSERT(result->error().reason == send_errc::cancelled && result->error().message.value() == 2);
+        RILL_MODEL_ASSERT(channel->first.send(std::move(result->error().message)).has_value());
+      }
+    } else {
+      if (Capacity > 0) {
+        auto first = channel->second.recv();
+        RILL_MODEL_ASSERT(first.has_value() && first->value() == 1);
+      }
+      auto received = channel->second.recv();
+      RILL_MODEL_ASSERT(received.has_value() && received->value() == 2);
+    }
+  }
+};
+using async_request_cancel_send_zero = async_request_cancel_send<0>;
+using async_request_cancel_send_array1 = async_request_cancel_send<1>;
+RILL_SCENARIO(async_request_cancel_send_zero, "R9, R50");
+RILL_SCENARIO(async_request_cancel_send_array1, "R9, R50");
+
 }  // namespace rill::verify

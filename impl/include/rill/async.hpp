@@ -376,6 +376,10 @@ class async_operation : public async_work {
   /// false if a wake-up will be posted.
   bool advance() {
     for (;;) {
+      if (cancel_requested_) {  // R50: cancelled before it waits (again); nothing was taken
+        self().finish_cancelled();
+        return true;
+      }
       if (try_once()) {
         self().finish();
         return true;
@@ -443,9 +447,43 @@ class async_operation : public async_work {
 
   static void on_wake(async_work& work) noexcept {
     auto& self = static_cast<async_operation&>(work);
-    if (self.resume_after_wake()) self.continuation_.resume();
+    if (self.resume_after_wake()) self.completed();
   }
 
+  /// The result is ready after a wait: resume the coroutine, or tell the starter (start()).
+  void completed() {
+    if (done_ != nullptr) {
+      done_(done_argument_);
+    } else {
+      continuation_.resume();
+    }
+  }
+
+ public:
+  /// Starts the operation for a caller that is not a coroutine (the Asio adaptor, rill/asio.hpp):
+  /// true if it finished at once; otherwise `done(argument)` runs on the executor once the result
+  /// is ready. The caller must not touch the operation again until then (it may be running).
+  bool start(void (*done)(void*), void* argument) {
+    done_ = done;
+    done_argument_ = argument;
+    return advance();
+  }
+
+  /// Cooperative cancellation (R50): the operation completes with a `cancelled` error, taking
+  /// nothing and handing a send's message back, unless a party has already chosen it; then it
+  /// completes as chosen (with the message, for a receive). Either way it completes exactly once,
+  /// through the usual wake-up. Must not run concurrently with start() or the posted wake-up
+  /// (the Asio adaptor serialises them); a notifier may race it, through the compare-exchange.
+  void request_cancel() {
+    cancel_requested_ = true;
+    // The same compare-exchange as every notifier's (C1). If it wins, nobody can choose the
+    // operation any more: wake it as a notifier would; resume_after_wake finds the selection
+    // is not its operation, and advance() completes it cancelled. If it loses, a party chose
+    // the operation and its wake-up is posted (or will be): that completes it.
+    if (phase_ == phase::waiting && waiting_->try_select(selection_aborted)) waiting_->unpark();
+  }
+
+ protected:
   enum class phase : unsigned char {
     idle,     // not registered: nobody refers to the operation
     waiting,  // registered; a notifier may choose it and post us
@@ -456,8 +494,11 @@ class async_operation : public async_work {
   std::optional<context> waiting_;
   executor_ref executor_;
   std::coroutine_handle<> continuation_;
+  void (*done_)(void*) = nullptr;  // set by start(): who is told instead of a coroutine
+  void* done_argument_ = nullptr;
   phase phase_ = phase::idle;
   bool rendezvous_receive_ = false;
+  bool cancel_requested_ = false;
 };
 
 template <class T>
@@ -481,6 +522,7 @@ class recv_awaitable : public async_operation<recv_awaitable<T>> {
 
  private:
   void finish() noexcept {}
+  void finish_cancelled() noexcept { result_ = std::unexpected(recv_error::cancelled); }
   static const char* name() noexcept { return "async_recv"; }
 
   recv_result<T> result_{std::unexpect, recv_error::empty};
@@ -502,6 +544,8 @@ class send_awaitable : public async_operation<send_awaitable<T>> {
  private:
   /// Committed: hand the message over (a failed completion gives it back in the error).
   void finish() { result_.emplace(complete_send(this->operation_, *target_, std::move(*message_))); }
+  /// Cancelled before any party chose the send: the message goes back in the error (R50).
+  void finish_cancelled() { result_.emplace(failed_send(send_errc::cancelled, *message_)); }
   static const char* name() noexcept { return "async_send"; }
 
   const sender<T>* target_;

@@ -21,6 +21,7 @@ enum class send_errc : std::uint8_t {
   timeout,        ///< send_for / send_until: the deadline passed first.
   disconnected,   ///< every receiver is gone, or the channel was closed.
   out_of_memory,  ///< unbounded channel: a block for the message could not be allocated (R24).
+  cancelled,      ///< an async send cancelled before any receiver or slot took it (R50).
 };
 
 /// Why a receive failed.
@@ -28,6 +29,7 @@ enum class recv_error : std::uint8_t {
   empty,         ///< try_recv: nothing to receive now.
   timeout,       ///< recv_for / recv_until: the deadline passed first.
   disconnected,  ///< nothing buffered, and every sender is gone or the channel was closed.
+  cancelled,     ///< an async receive cancelled before any message was given to it (R50).
 };
 
 /// A failed send: the reason and the message that was not sent, unchanged.
@@ -77,6 +79,7 @@ constexpr std::string_view to_string(send_errc reason) noexcept {
     case send_errc::timeout: return "timeout";
     case send_errc::disconnected: return "disconnected";
     case send_errc::out_of_memory: return "out_of_memory";
+    case send_errc::cancelled: return "cancelled";
   }
   return "unknown";
 }
@@ -86,6 +89,7 @@ constexpr std::string_view to_string(recv_error reason) noexcept {
     case recv_error::empty: return "empty";
     case recv_error::timeout: return "timeout";
     case recv_error::disconnected: return "disconnected";
+    case recv_error::cancelled: return "cancelled";
   }
   return "unknown";
 }
