@@ -19,6 +19,8 @@ test_packages=(
   clang-format-19 clang-tidy-19
   # test and verification libraries
   libgtest-dev libgmock-dev librapidcheck-dev relacy-dev
+  # the Asio adaptor (rill/asio.hpp), its tests and example: standalone Asio with C++20 coroutines
+  libasio-dev
   # reporting (run-verify, the mutation bank, spec/coverage.py)
   python3
 )

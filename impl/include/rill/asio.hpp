@@ -1,0 +1,255 @@
+// rill/asio.hpp - rill's channel operations as Asio asynchronous operations (standalone Asio).
+//
+//   asio::awaitable<void> consume(rill::receiver<int> rx) {
+//     while (auto value = co_await rill::asio::async_receive(rx, asio::use_awaitable))
+//       std::printf("%d\n", *value);
+//   }
+//   asio::co_spawn(context, consume(rx), asio::detached);
+//
+// What it is
+// ----------
+// Two initiating functions that take any Asio completion token:
+//
+//   rill::asio::async_send(tx, message, token)   completion signature void(rill::send_result<T>)
+//   rill::asio::async_receive(rx, token)         completion signature void(rill::recv_result<T>)
+//
+// and an overload of each whose first argument is an executor, for handlers that have no
+// associated executor of their own (a plain callback: it then runs on that executor). So
+// `asio::use_awaitable`, callbacks, `asio::use_future`, `asio::deferred` and Asio's per-operation
+// cancellation all work, and the results are exactly those of the blocking `send` and `recv`
+// (R45), with one more reason, `cancelled` (R50). They are free functions, not members, so that
+// channel.hpp knows nothing of Asio; the members `tx.async_send(msg)` / `rx.async_recv()` are
+// rill's own awaitables (rill/async.hpp), which an `asio::awaitable` coroutine cannot await.
+//
+// Design
+// ------
+// An operation is rill's own awaitable engine (rill/async.hpp: one select operation driven
+// without blocking) inside an operation state that Asio's handler owns. The state is allocated
+// with the handler's associated allocator (for use_awaitable, Asio's per-thread recycling
+// allocator), holds a copy of the sender or receiver (so the operation keeps its channel as a
+// blocked thread does), a work guard on the handler's executor (the context's run() does not
+// return while a channel operation is outstanding), and the handler.
+//
+// Executor hand-off (R46). A party that chooses the operation calls its task context's wake action
+// under the channel's lock; the action posts to the handler's associated executor, never runs
+// anything inline. The posted function finishes the operation there (unregister, accept) and
+// dispatches the handler on that executor. An operation that completes at once, inside the
+// initiating function, posts its handler (Asio's rule: a handler is never invoked from inside the
+// initiating function).
+//
+// Cancellation (R50). If the handler has a connected cancellation slot, the operation installs
+// a cancellation handler (every cancellation type is honoured: a cancelled operation has taken
+// nothing, the "total" guarantee). It calls the engine's request_cancel(): the compare-exchange
+// every notifier uses (C1) decides. If cancellation wins, nobody can choose the operation any
+// more; it completes with `recv_error::cancelled`, or `send_errc::cancelled` with the message
+// handed back. If a party won first, the operation completes as that party chose it: a receive
+// with its message, a send delivered. Cancellation is a request; the result says what happened,
+// and nothing is lost in either case.
+//
+// Serialisation: the engine's steps (the start, the posted wake-up, the cancellation) run under
+// a mutex of the operation state, so that a cancellation emitted on one thread of a pool and a
+// wake-up run on another do not interleave. Asio's own rule still applies to the slot itself:
+// emit a cancellation from the executor (strand) the handler runs on.
+//
+// Limitations: the operation must complete before its executor's context is destroyed (a
+// context destroyed with a wake-up queued destroys the posted function without running it, and
+// the operation would stay registered with its channel); timer receivers (after, at, tick) cannot
+// be awaited, as in rill/async.hpp. A cancellation that arrives after a party chose the operation
+// does not undo it: with Asio's awaitable operators, `co_await (async_receive(rx, use_awaitable)
+// || timer.async_wait(use_awaitable))` can complete the receive with a message and then discard
+// that result when the timer won the race for the operator (docs/async.md).
+#pragma once
+
+// Asio 1.22 recognises clang's coroutines only through the Coroutines TS macro (__cpp_coroutines),
+// which clang 17 and later no longer define; their standard C++20 coroutines are what Asio needs.
+// (A translation unit that includes an Asio header before this one must define it itself.)
+#if defined(__clang__) && !defined(ASIO_HAS_CO_AWAIT) && defined(__cpp_impl_coroutine) && \
+    __cpp_impl_coroutine >= 201902L
+#define ASIO_HAS_CO_AWAIT 1
+#endif
+
+#include "rill/async.hpp"
+#include "rill/channel.hpp"
+#include "rill/detail/sync/sync.hpp"
+
+#include <asio/associated_allocator.hpp>
+#include <asio/associated_cancellation_slot.hpp>
+#include <asio/associated_executor.hpp>
+#include <asio/async_result.hpp>
+#include <asio/cancellation_type.hpp>
+#include <asio/dispatch.hpp>
+#include <asio/executor_work_guard.hpp>
+#include <asio/post.hpp>
+
+#include <memory>
+#include <type_traits>
+#include <utility>
+
+namespace rill::asio {
+namespace detail {
+
+/// The state of one operation: the handle it works on, rill's engine (`Awaitable`: a
+/// rill::detail::recv_awaitable or send_awaitable), the handler and where it runs.
+template <class Handle, class Awaitable, class Handler, class Executor>
+class operation_state {
+  using allocator_type =
+      typename std::allocator_traits<::asio::associated_allocator_t<Handler>>::template rebind_alloc<operation_state>;
+
+ public:
+  using result_type = decltype(std::declval<Awaitable&>().await_resume());
+
+  /// Allocates the state with the handler's allocator and starts the operation.
+  template <class... Arguments>
+  static void launch(Handler handler, const Executor& executor, const Handle& handle, Arguments&&... arguments) {
+    allocator_type allocator(::asio::get_associated_allocator(handler));
+    operation_state* const self = std::allocator_traits<allocator_type>::allocate(allocator, 1);
+    try {
+      std::construct_at(self, std::move(handler), executor, handle, std::forward<Arguments>(arguments)...);
+    } catch (...) {  // an empty handle (R22) or a timer receiver: reported to the caller
+      std::allocator_traits<allocator_type>::deallocate(allocator, self, 1);
+      throw;
+    }
+    self->start();
+  }
+
+  operation_state(Handler&& handler, const Executor& executor, const Handle& handle, auto&&... arguments)
+      : handler_(std::move(handler)),
+        work_guard_(executor),
+        handle_(handle),
+        poster_{this},
+        engine_(handle_, std::forward<decltype(arguments)>(arguments)..., rill::executor_ref(poster_)) {}
+
+ private:
+  /// Posts the engine's wake-up to the handler's executor (R46): called once per wait, by the
+  /// party that chose the operation, possibly under its channel's lock.
+  struct wake_poster {
+    operation_state* state;
+    void post(rill::async_work& /*the engine*/) {
+      ::asio::post(state->work_guard_.get_executor(), [state = state] { state->run_wake(); });
+    }
+  };
+
+  /// The cancellation slot's handler: asks the engine to cancel (see the top of this file).
+  struct cancellation {
+    operation_state* state;
+    void operator()(::asio::cancellation_type type) {
+      if (type == ::asio::cancellation_type::none) return;
+      rill::detail::sync::lock_guard lock(state->mutex_);
+      state->engine_.request_cancel();
+    }
+  };
+
+  void start() {
+    auto slot = ::asio::get_associated_cancellation_slot(handler_);
+    if (slot.is_connected()) slot.template emplace<cancellation>(cancellation{this});
+    bool done = false;
+    {
+      rill::detail::sync::lock_guard lock(mutex_);
+      done = engine_.start(&on_done, this);
+    }
+    // Done inside the initiating function: the handler must not run here, so post it.
+    if (done) complete(/*from_initiation=*/true);
+  }
+
+  /// On the handler's executor, after the one wake-up of a wait.
+  void run_wake() {
+    {
+      rill::detail::sync::lock_guard lock(mutex_);
+      engine_.execute();  // sets finished_ (on_done) if the result is ready; else it waits again
+    }
+    if (finished_) complete(/*from_initiation=*/false);
+  }
+
+  static void on_done(void* argument) { static_cast<operation_state*>(argument)->finished_ = true; }
+
+  /// Frees the state before the handler runs (Asio's rule, so that the handler can start the
+  /// next operation with the same memory), then runs the handler on its executor.
+  void complete(bool from_initiation) {
+    auto slot = ::asio::get_associated_cancellation_slot(handler_);
+    if (slot.is_connected()) slot.clear();
+    result_type result = engine_.await_resume();
+    Handler handler = std::move(handler_);
+    auto work_guard = std::move(work_guard_);
+    allocator_type allocator(::asio::get_associated_allocator(handler));
+    std::destroy_at(this);
+    std::allocator_traits<allocator_type>::deallocate(allocator, this, 1);
+    auto run = [handler = std::move(handler), result = std::move(result)]() mutable {
+      std::move(handler)(std::move(result));
+    };
+    if (from_initiation) {
+      ::asio::post(work_guard.get_executor(), std::move(run));
+    } else {
+      ::asio::dispatch(work_guard.get_executor(), std::move(run));
+    }
+  }
+
+  Handler handler_;
+  ::asio::executor_work_guard<Executor> work_guard_;
+  Handle handle_;  // the operation's own copy: the engine refers to it
+  wake_poster poster_;
+  rill::detail::sync::mutex mutex_;  // serialises start, wake-up and cancellation
+  Awaitable engine_;                 // guarded by mutex_
+  bool finished_ = false;            // guarded by mutex_; read after it by the wake-up's thread
+};
+
+template <class Handler, class Default>
+using handler_executor_t = ::asio::associated_executor_t<std::decay_t<Handler>, Default>;
+
+template <class T>
+struct initiate_receive {
+  template <class Handler, class Executor>
+  void operator()(Handler&& handler, const Executor& fallback, const receiver<T>* source) const {
+    using executor_type = handler_executor_t<Handler, Executor>;
+    using state = operation_state<receiver<T>, rill::detail::recv_awaitable<T>, std::decay_t<Handler>, executor_type>;
+    const executor_type executor = ::asio::get_associated_executor(handler, fallback);
+    state::launch(std::forward<Handler>(handler), executor, *source);
+  }
+};
+
+template <class T>
+struct initiate_send {
+  template <class Handler, class Executor>
+  void operator()(Handler&& handler, const Executor& fallback, const sender<T>* target, T message) const {
+    using executor_type = handler_executor_t<Handler, Executor>;
+    using state = operation_state<sender<T>, rill::detail::send_awaitable<T>, std::decay_t<Handler>, executor_type>;
+    const executor_type executor = ::asio::get_associated_executor(handler, fallback);
+    state::launch(std::forward<Handler>(handler), executor, *target, std::move(message));
+  }
+};
+
+}  // namespace detail
+
+/// Receives from `source` (R45): the handler gets `recv_result<T>`, as recv() returns, or
+/// `recv_error::cancelled` if a cancellation came before any message was given to it (R50). The
+/// handler runs on `executor` unless it has an associated executor of its own.
+template <class T, class Executor, class Token>
+  requires(::asio::execution::is_executor<Executor>::value || ::asio::is_executor<Executor>::value)
+auto async_receive(const Executor& executor, const receiver<T>& source, Token&& token) {
+  return ::asio::async_initiate<Token, void(recv_result<T>)>(detail::initiate_receive<T>{}, token, executor, &source);
+}
+
+/// async_receive(executor, source, token) with the handler's associated executor (for
+/// use_awaitable: the coroutine's). A plain callback has none: give it one with
+/// asio::bind_executor, or use the overload above.
+template <class T, class Token>
+auto async_receive(const receiver<T>& source, Token&& token) {
+  return async_receive(::asio::system_executor(), source, std::forward<Token>(token));
+}
+
+/// Sends `message` on `target` (R45): the handler gets `send_result<T>`, as send() returns (the
+/// message back on failure), or `send_errc::cancelled` with the message back if a cancellation
+/// came before any receiver or slot took it (R50).
+template <class T, class Executor, class Token>
+  requires(::asio::execution::is_executor<Executor>::value || ::asio::is_executor<Executor>::value)
+auto async_send(const Executor& executor, const sender<T>& target, T message, Token&& token) {
+  return ::asio::async_initiate<Token, void(send_result<T>)>(detail::initiate_send<T>{}, token, executor, &target,
+                                                             std::move(message));
+}
+
+/// async_send(executor, target, message, token) with the handler's associated executor.
+template <class T, class Token>
+auto async_send(const sender<T>& target, T message, Token&& token) {
+  return async_send(::asio::system_executor(), target, std::move(message), std::forward<Token>(token));
+}
+
+}  // namespace rill::asio
