@@ -2,7 +2,7 @@
 """Runs one example program and checks what it printed (CTest label `examples`).
 
     check_example.py --mode MODE [--expected FILE] [--capacity N --count N]
-                     [--min-lines N] [--max-lines N]  (--program PROGRAM | --output-file FILE)
+                     [--min-lines N] [--max-lines N]  (--program PROGRAM [--program-arg ARG]... | --output-file FILE)
 
 With --output-file the checker reads a recorded transcript instead of running a program: its own
 tests (examples/CMakeLists.txt) feed it wrong transcripts and expect the rejection they name.
@@ -166,6 +166,7 @@ def main(argv: list[str]) -> int:
     source = parser.add_mutually_exclusive_group(required=True)
     source.add_argument("--program", help="the example program to run")
     source.add_argument("--output-file", help="a recorded transcript to check instead")
+    parser.add_argument("--program-arg", action="append", default=[], help="an argument for the program (repeatable)")
     parser.add_argument("--mode", required=True, choices=["exact", "pattern", "interleaving", "back_pressure"])
     parser.add_argument("--expected", help="the expected output (exact), pattern or sequences")
     parser.add_argument("--capacity", type=int)
@@ -179,7 +180,7 @@ def main(argv: list[str]) -> int:
         if arguments.output_file:
             output = Path(arguments.output_file).read_text(encoding="utf-8")
         else:
-            run = subprocess.run([arguments.program], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+            run = subprocess.run([arguments.program, *arguments.program_arg], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
             output = run.stdout
             if run.stderr:
                 print(f"--- standard error ---\n{run.stderr}", end="")
