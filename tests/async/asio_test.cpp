@@ -24,6 +24,7 @@
 #include <asio/co_spawn.hpp>
 #include <asio/detached.hpp>
 #include <asio/experimental/awaitable_operators.hpp>
+#include <asio/experimental/deferred.hpp>
 #include <asio/io_context.hpp>
 #include <asio/steady_timer.hpp>
 #include <asio/use_awaitable.hpp>
@@ -168,6 +169,28 @@ TEST_P(AsioTest, UseFutureFromAThreadOutsideTheContext) {
   EXPECT_TRUE(sent.get());
   EXPECT_EQ(received.get(), 11);
   guard.reset();
+}
+
+// SPEC R45: asio::experimental::deferred: the operation starts when the deferred object is
+// called with a handler, and not before.
+TEST_P(AsioTest, DeferredStartsWhenCalled) {
+  asio::io_context context;
+  auto [tx, rx] = GetParam().make<int>();
+  auto deferred_receive = rill::asio::async_receive(context.get_executor(), rx, asio::experimental::deferred);
+  if (GetParam().rendezvous()) {
+    EXPECT_FALSE(tx.try_send(1)) << "a deferred receive waits before it is started";
+  }
+  std::optional<std::jthread> partner;
+  if (GetParam().buffered()) {
+    ASSERT_TRUE(tx.try_send(9));
+  } else {
+    partner.emplace([tx = tx] { ASSERT_TRUE(tx.send(9)); });
+  }
+  std::optional<rill::recv_result<int>> result;
+  std::move(deferred_receive)([&](rill::recv_result<int> value) { result = std::move(value); });
+  context.run();
+  ASSERT_TRUE(result.has_value());
+  EXPECT_EQ(*result, 9);
 }
 
 // SPEC R4, R9, R10, R22, R45: disconnected with the message back; empty handles and timers throw.

@@ -15,9 +15,9 @@
 //
 // and an overload of each whose first argument is an executor, for handlers that have no
 // associated executor of their own (a plain callback: it then runs on that executor). So
-// `asio::use_awaitable`, callbacks, `asio::use_future`, `asio::deferred` and Asio's per-operation
-// cancellation all work, and the results are exactly those of the blocking `send` and `recv`
-// (R45), with one more reason, `cancelled` (R50). They are free functions, not members, so that
+// `asio::use_awaitable`, callbacks, `asio::use_future`, `asio::experimental::deferred` and
+// Asio's per-operation cancellation all work, and the results are exactly those of the blocking
+// `send` and `recv` (R45), with one more reason, `cancelled` (R50). They are free functions, not members, so that
 // channel.hpp knows nothing of Asio; the members `tx.async_send(msg)` / `rx.async_recv()` are
 // rill's own awaitables (rill/async.hpp), which an `asio::awaitable` coroutine cannot await.
 //
