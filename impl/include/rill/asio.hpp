@@ -23,7 +23,10 @@
 //
 // Design
 // ------
-// An operation is rill's own awaitable engine (rill/async.hpp: one select operation driven
+// Ready at once: the initiating function first tries the operation as try_send / try_recv,
+// which complete exactly as send / recv would unless they report `full` / `empty` (where send /
+// recv would wait); then it posts the handler with the result and allocates nothing of its own.
+// Otherwise: an operation is rill's own awaitable engine (rill/async.hpp: one select operation driven
 // without blocking) inside an operation state that Asio's handler owns. The state is allocated
 // with the handler's associated allocator (for use_awaitable, Asio's per-thread recycling
 // allocator), holds a copy of the sender or receiver (so the operation keeps its channel as a
@@ -195,6 +198,15 @@ class operation_state {
 template <class Handler, class Default>
 using handler_executor_t = ::asio::associated_executor_t<std::decay_t<Handler>, Default>;
 
+/// The fast path of an operation that completes at once: posts the handler with its result,
+/// without allocating an operation state (Asio's post counts as outstanding work by itself).
+template <class Handler, class Executor, class Result>
+void post_result(Handler&& handler, const Executor& executor, Result&& result) {
+  ::asio::post(executor, [handler = std::forward<Handler>(handler), result = std::forward<Result>(result)]() mutable {
+    std::move(handler)(std::move(result));
+  });
+}
+
 template <class T>
 struct initiate_receive {
   template <class Handler, class Executor>
@@ -202,6 +214,13 @@ struct initiate_receive {
     using executor_type = handler_executor_t<Handler, Executor>;
     using state = operation_state<receiver<T>, rill::detail::recv_awaitable<T>, std::decay_t<Handler>, executor_type>;
     const executor_type executor = ::asio::get_associated_executor(handler, fallback);
+    (void)rill::detail::awaitable_receive_is_rendezvous(*source);  // timers and empty handles throw
+    // Fast path: try_recv completes exactly as recv would (a message, or `disconnected` when
+    // drained), except when it reports `empty`, where recv would wait.
+    if (auto ready = source->try_recv(); ready || ready.error() != recv_error::empty) {
+      post_result(std::forward<Handler>(handler), executor, std::move(ready));
+      return;
+    }
     state::launch(std::forward<Handler>(handler), executor, *source);
   }
 };
@@ -213,7 +232,14 @@ struct initiate_send {
     using executor_type = handler_executor_t<Handler, Executor>;
     using state = operation_state<sender<T>, rill::detail::send_awaitable<T>, std::decay_t<Handler>, executor_type>;
     const executor_type executor = ::asio::get_associated_executor(handler, fallback);
-    state::launch(std::forward<Handler>(handler), executor, *target, std::move(message));
+    // Fast path: try_send completes exactly as send would (delivered, or `disconnected` with the
+    // message back), except when it reports `full`, where send would wait; the message comes back.
+    send_result<T> ready = target->try_send(std::move(message));
+    if (ready || ready.error().reason != send_errc::full) {
+      post_result(std::forward<Handler>(handler), executor, std::move(ready));
+      return;
+    }
+    state::launch(std::forward<Handler>(handler), executor, *target, std::move(ready.error().message));
   }
 };
 

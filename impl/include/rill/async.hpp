@@ -501,6 +501,21 @@ class async_operation : public async_work {
   bool cancel_requested_ = false;
 };
 
+/// Whether `source` is a rendezvous channel's receiver; throws std::logic_error for a timer
+/// receiver, which cannot be awaited (R45), and empty_handle_error for an empty handle (R22).
+template <class T>
+bool awaitable_receive_is_rendezvous(const receiver<T>& source) {
+  bool rendezvous = false;
+  dispatch<T>(channel_access<T>::ref_of(source), "async_recv", [&](auto& state) {
+    using flavor = std::remove_reference_t<decltype(state.channel())>;
+    if constexpr (requires(const flavor& channel) { channel.recv_ready_at(); }) {
+      throw std::logic_error("rill::async_recv: a timer receiver (after, at, tick) cannot be awaited");
+    }
+    rendezvous = std::is_same_v<flavor, zero_flavor<T>>;
+  });
+  return rendezvous;
+}
+
 template <class T>
 class recv_awaitable : public async_operation<recv_awaitable<T>> {
   using base = async_operation<recv_awaitable<T>>;
@@ -508,13 +523,7 @@ class recv_awaitable : public async_operation<recv_awaitable<T>> {
 
  public:
   explicit recv_awaitable(const receiver<T>& source, executor_ref target = {}) : base(target) {
-    dispatch<T>(channel_access<T>::ref_of(source), "async_recv", [&](auto& state) {
-      using flavor = std::remove_reference_t<decltype(state.channel())>;
-      if constexpr (requires(const flavor& channel) { channel.recv_ready_at(); }) {
-        throw std::logic_error("rill::async_recv: a timer receiver (after, at, tick) cannot be awaited");
-      }
-      this->rendezvous_receive_ = std::is_same_v<flavor, zero_flavor<T>>;
-    });
+    this->rendezvous_receive_ = awaitable_receive_is_rendezvous(source);
     bind_receive(this->operation_, source, result_, "async_recv");
   }
 
