@@ -218,6 +218,25 @@ func selectBoth(capacity, messages, threads int) {
 	checkSum(total, messages)
 }
 
+// pingPong: two unbuffered channels, roundTrips round trips between two goroutines (the coroutine
+// benchmark's pingpong, bench/cpp/async_bench.cpp).
+func pingPong(roundTrips int) {
+	there := make(chan int)
+	back := make(chan int)
+	go func() {
+		for i := 0; i < roundTrips; i++ {
+			back <- <-there
+		}
+	}()
+	for i := 0; i < roundTrips; i++ {
+		there <- i
+		if <-back != i {
+			fmt.Fprintln(os.Stderr, "benchmark failure: pingpong returned another value")
+			os.Exit(2)
+		}
+	}
+}
+
 var flavors = []string{"bounded0", "bounded1", "bounded", "unbounded"}
 var workloads = []string{"seq", "spsc", "mpsc", "mpmc", "select_rx", "select_both"}
 
@@ -236,6 +255,12 @@ func main() {
 		return
 	}
 	caseName := flag.Arg(0)
+	if caseName == "pingpong" {
+		start := time.Now()
+		pingPong(*messages)
+		fmt.Printf("%s  %s  %.3f sec\n", caseName, implementation, time.Since(start).Seconds())
+		return
+	}
 	var flavor, workload string
 	for _, candidateFlavor := range flavors {
 		for _, candidateWorkload := range workloads {
