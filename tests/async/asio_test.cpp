@@ -57,6 +57,18 @@ std::vector<int> iota(int count) {
   return values;
 }
 
+/// Makes `value` ready for a receive: buffered, sent into the channel; rendezvous, offered by a
+/// thread blocking in send (joined when the returned handle goes).
+std::optional<std::jthread> offer(const flavor& kind, const rill::sender<int>& tx, int value) {
+  std::optional<std::jthread> partner;
+  if (kind.buffered()) {
+    EXPECT_TRUE(tx.try_send(value));
+  } else {
+    partner.emplace([tx, value] { EXPECT_TRUE(tx.send(value)); });
+  }
+  return partner;
+}
+
 asio::awaitable<void> collect(rill::receiver<int> rx, std::vector<int>& out) {
   while (auto value = co_await rill::asio::async_receive(rx, asio::use_awaitable)) out.push_back(*value);
 }
@@ -136,12 +148,7 @@ TEST_P(AsioTest, ACallbackRunsOnItsExecutorNeverInsideTheInitiation) {
   asio::io_context context;
   auto [tx, rx] = GetParam().make<int>();
   // Ready at once (buffered: a message is there; rendezvous: a thread waits to hand one over).
-  std::optional<std::jthread> partner;
-  if (GetParam().buffered()) {
-    ASSERT_TRUE(tx.send(7));
-  } else {
-    partner.emplace([tx = tx] { ASSERT_TRUE(tx.send(7)); });
-  }
+  const auto partner = offer(GetParam(), tx, 7);
   std::optional<rill::recv_result<int>> result;
   std::thread::id ran_on;
   // For a rendezvous channel the sender may not be there yet: then the operation waits, and the
@@ -180,12 +187,7 @@ TEST_P(AsioTest, DeferredStartsWhenCalled) {
   if (GetParam().rendezvous()) {
     EXPECT_FALSE(tx.try_send(1)) << "a deferred receive waits before it is started";
   }
-  std::optional<std::jthread> partner;
-  if (GetParam().buffered()) {
-    ASSERT_TRUE(tx.try_send(9));
-  } else {
-    partner.emplace([tx = tx] { ASSERT_TRUE(tx.send(9)); });
-  }
+  const auto partner = offer(GetParam(), tx, 9);
   std::optional<rill::recv_result<int>> result;
   std::move(deferred_receive)([&](rill::recv_result<int> value) { result = std::move(value); });
   context.run();

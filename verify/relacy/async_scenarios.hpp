@@ -288,6 +288,20 @@ RILL_SCENARIO_RANDOM_ONLY(async_recv_races_thread_recv, "R9, R49");
 /// the engine's start(), as the Asio adaptor uses it (rill/asio.hpp).
 inline void mark_done(void* flag) { *static_cast<bool*>(flag) = true; }
 
+/// Starts `operation` (the engine the Asio adaptor drives) with `loop` as its executor and, if it
+/// waits, requests its cancellation at once (R50); runs the loop until it has completed, and
+/// returns its result.
+template <class Operation>
+auto start_then_cancel(Operation& operation, run_loop& loop) {
+  bool done = operation.start(&mark_done, &done);
+  if (!done) operation.request_cancel();
+  while (!done) {
+    loop.run();  // runs what is queued, then returns: no task is spawned
+    detail::sync::yield_now();
+  }
+  return operation.await_resume();
+}
+
 // async_request_cancel_recv_*: SPEC R9, R50. Thread 0 starts a receive (the engine the Asio
 // adaptor drives, with thread 0's run loop as its executor) and, if it waits, requests its
 // cancellation at once, racing thread 1's send. The cancellation wins and the receive completes
@@ -311,13 +325,7 @@ struct async_request_cancel_recv : rl::test_suite<async_request_cancel_recv<Capa
       std::optional<recv_result<owned_message>> result;
       {
         detail::recv_awaitable<owned_message> receive(channel->second, executor_ref(loop));
-        bool done = receive.start(&mark_done, &done);
-        if (!done) receive.request_cancel();
-        while (!done) {
-          loop.run();  // runs what is queued, then returns: no task is spawned
-          detail::sync::yield_now();
-        }
-        result.emplace(receive.await_resume());
+        result.emplace(start_then_cancel(receive, loop));
       }
       if (!result->has_value()) {
         RILL_MODEL_ASSERT(result->error() == recv_error::cancelled);
@@ -359,13 +367,7 @@ struct async_request_cancel_send : rl::test_suite<async_request_cancel_send<Capa
       std::optional<send_result<owned_message>> result;
       {
         detail::send_awaitable<owned_message> send(channel->first, owned_message(2), executor_ref(loop));
-        bool done = send.start(&mark_done, &done);
-        if (!done) send.request_cancel();
-        while (!done) {
-          loop.run();  // runs what is queued, then returns: no task is spawned
-          detail::sync::yield_now();
-        }
-        result.emplace(send.await_resume());
+        result.emplace(start_then_cancel(send, loop));
       }
       if (!result->has_value()) {
         RILL_MODEL_ASSERT(result->error().reason == send_errc::cancelled && result->error().message.value() == 2);
