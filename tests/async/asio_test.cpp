@@ -35,6 +35,7 @@
 #include <cstddef>
 #include <future>
 #include <optional>
+#include <stdexcept>
 #include <thread>
 #include <utility>
 #include <variant>
@@ -67,6 +68,22 @@ std::optional<std::jthread> offer(const flavor& kind, const rill::sender<int>& t
     partner.emplace([tx, value] { EXPECT_TRUE(tx.send(value)); });
   }
   return partner;
+}
+
+/// Starts an operation through `start(token)` with a cancellation slot bound to the token, lets
+/// the context run what is ready, cancels the operation if it has not completed, then runs the
+/// context until it has: its result.
+template <class Result, class Start>
+Result run_then_cancel(asio::io_context& context, Start start) {
+  asio::cancellation_signal signal;
+  std::optional<Result> result;
+  start(asio::bind_cancellation_slot(signal.slot(), [&](Result value) { result = std::move(value); }));
+  context.poll();
+  if (!result) signal.emit(asio::cancellation_type::terminal);
+  context.restart();
+  context.run();
+  if (!result) throw std::logic_error("the operation never completed");
+  return std::move(*result);
 }
 
 asio::awaitable<void> collect(rill::receiver<int> rx, std::vector<int>& out) {
@@ -292,22 +309,14 @@ TEST_P(AsioTest, CancellationRacingASenderLosesNothing) {
   std::vector<int> received;
   int cancelled = 0;
   for (;;) {
-    asio::cancellation_signal signal;
-    std::optional<rill::recv_result<int>> result;
-    rill::asio::async_receive(
-        context.get_executor(), rx,
-        asio::bind_cancellation_slot(signal.slot(), [&](rill::recv_result<int> value) { result = std::move(value); }));
-    context.poll();
-    if (!result) signal.emit(asio::cancellation_type::terminal);
-    context.restart();
-    context.run();
-    ASSERT_TRUE(result.has_value());
-    if (*result) {
-      received.push_back(**result);
-    } else if (result->error() == rill::recv_error::cancelled) {
+    const auto result = run_then_cancel<rill::recv_result<int>>(
+        context, [&](auto token) { rill::asio::async_receive(context.get_executor(), rx, std::move(token)); });
+    if (result) {
+      received.push_back(*result);
+    } else if (result.error() == rill::recv_error::cancelled) {
       ++cancelled;
     } else {
-      ASSERT_EQ(result->error(), rill::recv_error::disconnected);
+      ASSERT_EQ(result.error(), rill::recv_error::disconnected);
       break;
     }
   }
@@ -329,21 +338,13 @@ TEST_P(AsioTest, CancellationRacingAReceiverLosesNothing) {
   });
   int cancelled = 0;
   for (int next = 0; next < count;) {
-    asio::cancellation_signal signal;
-    std::optional<rill::send_result<int>> result;
-    rill::asio::async_send(
-        context.get_executor(), tx, next,
-        asio::bind_cancellation_slot(signal.slot(), [&](rill::send_result<int> value) { result = std::move(value); }));
-    context.poll();
-    if (!result) signal.emit(asio::cancellation_type::terminal);
-    context.restart();
-    context.run();
-    ASSERT_TRUE(result.has_value());
-    if (*result) {
+    const auto result = run_then_cancel<rill::send_result<int>>(
+        context, [&](auto token) { rill::asio::async_send(context.get_executor(), tx, next, std::move(token)); });
+    if (result) {
       ++next;
     } else {
-      ASSERT_EQ(result->error().reason, rill::send_errc::cancelled);
-      ASSERT_EQ(result->error().message, next);  // handed back: send it again
+      ASSERT_EQ(result.error().reason, rill::send_errc::cancelled);
+      ASSERT_EQ(result.error().message, next);  // handed back: send it again
       ++cancelled;
     }
   }
