@@ -354,6 +354,117 @@ TEST_P(AsioTest, CancellationRacingAReceiverLosesNothing) {
   RecordProperty("cancelled", cancelled);
 }
 
+// SPEC R8, R20, R45: a timed receive on a channel where nothing comes reports `timeout` and takes
+// nothing; a deadline already passed tries once.
+TEST_P(AsioTest, TimedReceiveTimesOutAndTakesNothing) {
+  asio::io_context context;
+  auto [tx, rx] = GetParam().make<int>();
+  std::optional<rill::recv_result<int>> result;
+  rill::asio::async_receive_for(context.get_executor(), rx, std::chrono::milliseconds(1),
+                                [&](rill::recv_result<int> value) { result = std::move(value); });
+  context.run();
+  ASSERT_TRUE(result.has_value());
+  EXPECT_EQ(*result, std::unexpected(rill::recv_error::timeout));
+  if (GetParam().rendezvous()) {
+    EXPECT_EQ(tx.try_send(1), std::unexpected(rill::send_error<int>{rill::send_errc::full, 1}));
+  } else {
+    ASSERT_TRUE(tx.try_send(1));
+    result.reset();
+    rill::asio::async_receive_until(context.get_executor(), rx,
+                                    std::chrono::steady_clock::now() - std::chrono::hours(1),
+                                    [&](rill::recv_result<int> value) { result = std::move(value); });
+    context.restart();
+    context.run();
+    EXPECT_EQ(result, std::optional<rill::recv_result<int>>(1)) << "a passed deadline still tries once";
+  }
+}
+
+// SPEC R8, R45: the timed forms with use_awaitable (the timer runs on the coroutine's executor).
+TEST_P(AsioTest, TimedFormsAwaitedInACoroutine) {
+  asio::io_context context;
+  auto [tx, rx] = GetParam().make<int>();
+  std::optional<rill::recv_result<int>> timed_out;
+  std::optional<rill::recv_result<int>> received;
+  asio::co_spawn(
+      context,
+      [](rill::receiver<int> rx, std::optional<rill::recv_result<int>>& timed_out,
+         std::optional<rill::recv_result<int>>& received) -> asio::awaitable<void> {
+        timed_out = co_await rill::asio::async_receive_for(rx, std::chrono::milliseconds(1), asio::use_awaitable);
+        received = co_await rill::asio::async_receive_until(
+            rx, std::chrono::system_clock::now() + std::chrono::hours(1), asio::use_awaitable);
+      }(rx, timed_out, received),
+      asio::detached);
+  context.poll();     // the coroutine waits in its first receive
+  context.run_one();  // the one handler due: the first receive's timer, which cancels it; no message yet
+  std::jthread producer([tx = std::move(tx)] { ASSERT_TRUE(tx.send(8)); });
+  context.run();
+  EXPECT_EQ(timed_out, std::optional<rill::recv_result<int>>(std::unexpected(rill::recv_error::timeout)));
+  EXPECT_EQ(received, std::optional<rill::recv_result<int>>(8));
+}
+
+// SPEC R5, R20, R45: a timed send on a full channel reports `timeout` with its message back.
+TEST_P(AsioTest, TimedSendTimesOutWithItsMessage) {
+  if (GetParam().unbounded()) GTEST_SKIP() << "an unbounded send never waits";
+  asio::io_context context;
+  auto [tx, rx] = GetParam().make<int>();
+  for (std::size_t i = 0; i < GetParam().room(); ++i) ASSERT_TRUE(tx.try_send(static_cast<int>(i)));
+  std::optional<rill::send_result<int>> result;
+  rill::asio::async_send_for(context.get_executor(), tx, 42, std::chrono::milliseconds(1),
+                             [&](rill::send_result<int> value) { result = std::move(value); });
+  context.run();
+  ASSERT_TRUE(result.has_value());
+  ASSERT_FALSE(*result);
+  EXPECT_EQ(result->error().reason, rill::send_errc::timeout);
+  EXPECT_EQ(result->error().message, 42);
+  for (std::size_t i = 0; i < GetParam().room(); ++i) EXPECT_EQ(rx.try_recv(), static_cast<int>(i));
+  EXPECT_EQ(rx.try_recv(), std::unexpected(rill::recv_error::empty));
+}
+
+// SPEC R8, R45: a timed receive that gets its message stops its timer: with an hour's deadline,
+// run() returns as soon as the message is in (a timer left waiting would hold it for the hour).
+TEST_P(AsioTest, TimedReceiveThatCompletesStopsItsTimer) {
+  asio::io_context context;
+  auto [tx, rx] = GetParam().make<int>();
+  std::optional<rill::recv_result<int>> result;
+  rill::asio::async_receive_for(context.get_executor(), rx, std::chrono::hours(1),
+                                [&](rill::recv_result<int> value) { result = std::move(value); });
+  std::jthread producer([tx = std::move(tx)] { ASSERT_TRUE(tx.send(5)); });
+  context.run();
+  ASSERT_TRUE(result.has_value());
+  EXPECT_EQ(*result, 5);
+}
+
+// SPEC R9, R13, R20: timed receives with deadlines that pass while a thread sends: each completes
+// with a message or `timeout`, and together they receive every message exactly once, in order.
+TEST_P(AsioTest, DeadlinesRacingASenderLoseNothing) {
+  const int count = 2000 * rill::test::stress_scale();
+  asio::io_context context;
+  auto [tx, rx] = GetParam().make<int>();
+  std::jthread producer([tx = std::move(tx), count]() mutable {
+    for (int i = 0; i < count; ++i) ASSERT_TRUE(tx.send(i));
+  });
+  std::vector<int> received;
+  int timeouts = 0;
+  for (;;) {
+    std::optional<rill::recv_result<int>> result;
+    rill::asio::async_receive_for(context.get_executor(), rx, std::chrono::microseconds(20),
+                                  [&](rill::recv_result<int> value) { result = std::move(value); });
+    context.restart();
+    context.run();
+    ASSERT_TRUE(result.has_value());
+    if (*result) {
+      received.push_back(**result);
+    } else if (result->error() == rill::recv_error::timeout) {
+      ++timeouts;
+    } else {
+      ASSERT_EQ(result->error(), rill::recv_error::disconnected);
+      break;
+    }
+  }
+  EXPECT_EQ(received, iota(count));
+  RecordProperty("timeouts", timeouts);
+}
+
 // SPEC R50
 // Asio's awaitable operators cancel the loser: a receive that can never complete (nothing is
 // sent) loses to a timer, is cancelled, and takes nothing from the channel afterwards.

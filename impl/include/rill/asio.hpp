@@ -13,6 +13,11 @@
 //   rill::asio::async_send(tx, message, token)   completion signature void(rill::send_result<T>)
 //   rill::asio::async_receive(rx, token)         completion signature void(rill::recv_result<T>)
 //
+// their timed forms, as send_for / send_until / recv_for / recv_until (`timeout`, R5, R8, R20):
+//
+//   rill::asio::async_send_for(tx, message, timeout, token)     async_send_until(tx, message, deadline, token)
+//   rill::asio::async_receive_for(rx, timeout, token)           async_receive_until(rx, deadline, token)
+//
 // and an overload of each whose first argument is an executor, for handlers that have no
 // associated executor of their own (a plain callback: it then runs on that executor). So
 // `asio::use_awaitable`, callbacks, `asio::use_future`, `asio::experimental::deferred` and
@@ -79,12 +84,19 @@
 #include <asio/associated_cancellation_slot.hpp>
 #include <asio/associated_executor.hpp>
 #include <asio/async_result.hpp>
+#include <asio/basic_waitable_timer.hpp>
 #include <asio/cancellation_type.hpp>
 #include <asio/dispatch.hpp>
+#include <asio/error.hpp>
+#include <asio/execution/context.hpp>
 #include <asio/executor_work_guard.hpp>
 #include <asio/post.hpp>
+#include <asio/query.hpp>
+#include <asio/wait_traits.hpp>
 
+#include <chrono>
 #include <memory>
+#include <optional>
 #include <type_traits>
 #include <utility>
 
@@ -93,7 +105,7 @@ namespace detail {
 
 /// The state of one operation: the handle it works on, rill's engine (`Awaitable`: a
 /// rill::detail::recv_awaitable or send_awaitable), the handler and where it runs.
-template <class Handle, class Awaitable, class Handler, class Executor>
+template <class Handle, class Awaitable, class Handler, class Executor, class TimerExecutor>
 class operation_state {
   using allocator_type =
       typename std::allocator_traits<::asio::associated_allocator_t<Handler>>::template rebind_alloc<operation_state>;
@@ -101,9 +113,11 @@ class operation_state {
  public:
   using result_type = decltype(std::declval<Awaitable&>().await_resume());
 
-  /// Allocates the state with the handler's allocator and starts the operation.
+  /// Allocates the state with the handler's allocator and starts the operation; with a
+  /// deadline, a timer on the handler's executor cancels it then and it reports `timeout`.
   template <class... Arguments>
-  static void launch(Handler handler, const Executor& executor, const Handle& handle, Arguments&&... arguments) {
+  static void launch(Handler handler, const Executor& executor, const TimerExecutor& timer_executor,
+                     rill::detail::sync::deadline deadline, const Handle& handle, Arguments&&... arguments) {
     allocator_type allocator(::asio::get_associated_allocator(handler));
     operation_state* const self = std::allocator_traits<allocator_type>::allocate(allocator, 1);
     try {
@@ -112,7 +126,7 @@ class operation_state {
       std::allocator_traits<allocator_type>::deallocate(allocator, self, 1);
       throw;
     }
-    self->start();
+    self->start(timer_executor, deadline);
   }
 
   operation_state(Handler&& handler, const Executor& executor, const Handle& handle, auto&&... arguments)
@@ -142,13 +156,20 @@ class operation_state {
     }
   };
 
-  void start() {
+  void start(const TimerExecutor& timer_executor, rill::detail::sync::deadline deadline) {
     auto slot = ::asio::get_associated_cancellation_slot(handler_);
     if (slot.is_connected()) slot.template emplace<cancellation>(cancellation{this});
     bool done = false;
     {
       rill::detail::sync::lock_guard lock(mutex_);
       done = engine_.start(&on_done, this);
+      if (!done && deadline.has_value()) {
+        // The timer's handler runs on the executor, never here; it refers to this state, which
+        // therefore stays until both the operation and the wait have finished.
+        timer_.emplace(timer_executor, *deadline);
+        timer_waiting_ = true;
+        timer_->async_wait([this](const ::asio::error_code& error) { on_timer(error); });
+      }
     }
     // Done inside the initiating function: the handler must not run here, so post it.
     if (done) complete(/*from_initiation=*/true);
@@ -156,11 +177,39 @@ class operation_state {
 
   /// On the handler's executor, after the one wake-up of a wait.
   void run_wake() {
+    bool last = false;
     {
       rill::detail::sync::lock_guard lock(mutex_);
       engine_.execute();  // sets finished_ (on_done) if the result is ready; else it waits again
+      if (finished_ && timer_waiting_) timer_->cancel();  // its handler still runs, then completes
+      last = finished_ && !timer_waiting_;
     }
-    if (finished_) complete(/*from_initiation=*/false);
+    if (last) complete(/*from_initiation=*/false);
+  }
+
+  /// On the handler's executor: the deadline passed (or the wait was cancelled). A deadline that
+  /// passes while the operation waits cancels it as a cancellation slot would (R50), so it takes
+  /// nothing, unless a party chose it first; the result then reads `timeout` (R5, R8, R20).
+  void on_timer(const ::asio::error_code& error) {
+    bool last = false;
+    {
+      rill::detail::sync::lock_guard lock(mutex_);
+      timer_waiting_ = false;
+      if (!finished_ && error != ::asio::error::operation_aborted) {
+        timed_out_ = true;
+        engine_.request_cancel();
+      }
+      last = finished_;
+    }
+    if (last) complete(/*from_initiation=*/false);
+  }
+
+  /// A cancellation that the deadline made reads `timeout`, the message handed back.
+  static void cancelled_to_timeout(recv_result<typename Handle::value_type>& result) {
+    if (!result && result.error() == recv_error::cancelled) result = std::unexpected(recv_error::timeout);
+  }
+  static void cancelled_to_timeout(send_result<typename Handle::value_type>& result) {
+    if (!result && result.error().reason == send_errc::cancelled) result.error().reason = send_errc::timeout;
   }
 
   static void on_done(void* argument) { static_cast<operation_state*>(argument)->finished_ = true; }
@@ -171,6 +220,7 @@ class operation_state {
     auto slot = ::asio::get_associated_cancellation_slot(handler_);
     if (slot.is_connected()) slot.clear();
     result_type result = engine_.await_resume();
+    if (timed_out_) cancelled_to_timeout(result);
     Handler handler = std::move(handler_);
     auto work_guard = std::move(work_guard_);
     allocator_type allocator(::asio::get_associated_allocator(handler));
@@ -190,13 +240,41 @@ class operation_state {
   ::asio::executor_work_guard<Executor> work_guard_;
   Handle handle_;  // the operation's own copy: the engine refers to it
   wake_poster poster_;
-  rill::detail::sync::mutex mutex_;  // serialises start, wake-up and cancellation
+  rill::detail::sync::mutex mutex_;  // serialises start, wake-up, cancellation and the timer
   Awaitable engine_;                 // guarded by mutex_
-  bool finished_ = false;            // guarded by mutex_; read after it by the wake-up's thread
+  std::optional<::asio::basic_waitable_timer<std::chrono::steady_clock, ::asio::wait_traits<std::chrono::steady_clock>,
+                                             TimerExecutor>>
+      timer_;                   // timed forms only
+  bool finished_ = false;       // guarded by mutex_; read after it by the wake-up's thread
+  bool timer_waiting_ = false;  // guarded by mutex_: the timer's handler has yet to run
+  bool timed_out_ = false;      // guarded by mutex_: the deadline cancelled the operation
 };
 
 template <class Handler, class Default>
 using handler_executor_t = ::asio::associated_executor_t<std::decay_t<Handler>, Default>;
+
+/// Whether an executor belongs to an execution context, so that a timer can run on it (the
+/// executor of a use_future handler does not).
+template <class E>
+consteval bool belongs_to_context() {
+  if constexpr (::asio::execution::is_executor<E>::value) {
+    return ::asio::can_query<const E&, ::asio::execution::context_t>::value;
+  } else {
+    return requires(const E& executor) { executor.context(); };
+  }
+}
+template <class E>
+concept has_execution_context = belongs_to_context<E>();
+
+/// The executor of a timed operation's timer: the handler's, or else the initiating function's.
+template <class HandlerExecutor, class Fallback>
+auto timer_executor_of(const HandlerExecutor& handler_executor, const Fallback& fallback) {
+  if constexpr (has_execution_context<HandlerExecutor>) {
+    return handler_executor;
+  } else {
+    return fallback;
+  }
+}
 
 /// The fast path of an operation that completes at once: posts the handler with its result,
 /// without allocating an operation state (Asio's post counts as outstanding work by itself).
@@ -210,10 +288,13 @@ void post_result(Handler&& handler, const Executor& executor, Result&& result) {
 template <class T>
 struct initiate_receive {
   template <class Handler, class Executor>
-  void operator()(Handler&& handler, const Executor& fallback, const receiver<T>* source) const {
+  void operator()(Handler&& handler, const Executor& fallback, const receiver<T>* source,
+                  rill::detail::sync::deadline deadline) const {
     using executor_type = handler_executor_t<Handler, Executor>;
-    using state = operation_state<receiver<T>, rill::detail::recv_awaitable<T>, std::decay_t<Handler>, executor_type>;
     const executor_type executor = ::asio::get_associated_executor(handler, fallback);
+    const auto timer_executor = timer_executor_of(executor, fallback);
+    using state = operation_state<receiver<T>, rill::detail::recv_awaitable<T>, std::decay_t<Handler>, executor_type,
+                                  std::decay_t<decltype(timer_executor)>>;
     (void)rill::detail::awaitable_receive_is_rendezvous(*source);  // timers and empty handles throw
     // Fast path: try_recv completes exactly as recv would (a message, or `disconnected` when
     // drained), except when it reports `empty`, where recv would wait.
@@ -221,17 +302,24 @@ struct initiate_receive {
       post_result(std::forward<Handler>(handler), executor, std::move(ready));
       return;
     }
-    state::launch(std::forward<Handler>(handler), executor, *source);
+    if (rill::detail::sync::has_passed(deadline)) {  // tried once, as recv_until does (R20)
+      post_result(std::forward<Handler>(handler), executor, recv_result<T>(std::unexpect, recv_error::timeout));
+      return;
+    }
+    state::launch(std::forward<Handler>(handler), executor, timer_executor, deadline, *source);
   }
 };
 
 template <class T>
 struct initiate_send {
   template <class Handler, class Executor>
-  void operator()(Handler&& handler, const Executor& fallback, const sender<T>* target, T message) const {
+  void operator()(Handler&& handler, const Executor& fallback, const sender<T>* target, T message,
+                  rill::detail::sync::deadline deadline) const {
     using executor_type = handler_executor_t<Handler, Executor>;
-    using state = operation_state<sender<T>, rill::detail::send_awaitable<T>, std::decay_t<Handler>, executor_type>;
     const executor_type executor = ::asio::get_associated_executor(handler, fallback);
+    const auto timer_executor = timer_executor_of(executor, fallback);
+    using state = operation_state<sender<T>, rill::detail::send_awaitable<T>, std::decay_t<Handler>, executor_type,
+                                  std::decay_t<decltype(timer_executor)>>;
     // Fast path: try_send completes exactly as send would (delivered, or `disconnected` with the
     // message back), except when it reports `full`, where send would wait; the message comes back.
     send_result<T> ready = target->try_send(std::move(message));
@@ -239,7 +327,13 @@ struct initiate_send {
       post_result(std::forward<Handler>(handler), executor, std::move(ready));
       return;
     }
-    state::launch(std::forward<Handler>(handler), executor, *target, std::move(ready.error().message));
+    if (rill::detail::sync::has_passed(deadline)) {  // tried once, as send_until does (R20)
+      ready.error().reason = send_errc::timeout;
+      post_result(std::forward<Handler>(handler), executor, std::move(ready));
+      return;
+    }
+    state::launch(std::forward<Handler>(handler), executor, timer_executor, deadline, *target,
+                  std::move(ready.error().message));
   }
 };
 
@@ -251,7 +345,8 @@ struct initiate_send {
 template <class T, class Executor, class Token>
   requires(::asio::execution::is_executor<Executor>::value || ::asio::is_executor<Executor>::value)
 auto async_receive(const Executor& executor, const receiver<T>& source, Token&& token) {
-  return ::asio::async_initiate<Token, void(recv_result<T>)>(detail::initiate_receive<T>{}, token, executor, &source);
+  return ::asio::async_initiate<Token, void(recv_result<T>)>(detail::initiate_receive<T>{}, token, executor, &source,
+                                                             rill::detail::sync::deadline(std::nullopt));
 }
 
 /// async_receive(executor, source, token) with the handler's associated executor (for
@@ -269,13 +364,76 @@ template <class T, class Executor, class Token>
   requires(::asio::execution::is_executor<Executor>::value || ::asio::is_executor<Executor>::value)
 auto async_send(const Executor& executor, const sender<T>& target, T message, Token&& token) {
   return ::asio::async_initiate<Token, void(send_result<T>)>(detail::initiate_send<T>{}, token, executor, &target,
-                                                             std::move(message));
+                                                             std::move(message),
+                                                             rill::detail::sync::deadline(std::nullopt));
 }
 
 /// async_send(executor, target, message, token) with the handler's associated executor.
 template <class T, class Token>
 auto async_send(const sender<T>& target, T message, Token&& token) {
   return async_send(::asio::system_executor(), target, std::move(message), std::forward<Token>(token));
+}
+
+// Timed forms: as recv_until / recv_for and send_until / send_for (R5, R8, R20), with the results
+// of those (`timeout`, the message handed back), and cancellable as the untimed forms (R50). A
+// deadline that has passed when the operation starts means "try once". The deadline is kept by
+// a timer on the handler's executor, which cancels the waiting operation when it passes: it then
+// takes nothing, unless a party chose it first (then it completes with what it was given).
+
+/// Receives from `source` until `deadline` (any clock), then `recv_error::timeout`.
+template <class T, class Executor, class Clock, class Duration, class Token>
+  requires(::asio::execution::is_executor<Executor>::value || ::asio::is_executor<Executor>::value)
+auto async_receive_until(const Executor& executor, const receiver<T>& source,
+                         std::chrono::time_point<Clock, Duration> deadline, Token&& token) {
+  return ::asio::async_initiate<Token, void(recv_result<T>)>(detail::initiate_receive<T>{}, token, executor, &source,
+                                                             rill::detail::sync::deadline_at(deadline));
+}
+template <class T, class Clock, class Duration, class Token>
+auto async_receive_until(const receiver<T>& source, std::chrono::time_point<Clock, Duration> deadline, Token&& token) {
+  return async_receive_until(::asio::system_executor(), source, deadline, std::forward<Token>(token));
+}
+
+/// Receives from `source` for at most `timeout`, then `recv_error::timeout`.
+template <class T, class Executor, class Rep, class Period, class Token>
+  requires(::asio::execution::is_executor<Executor>::value || ::asio::is_executor<Executor>::value)
+auto async_receive_for(const Executor& executor, const receiver<T>& source, std::chrono::duration<Rep, Period> timeout,
+                       Token&& token) {
+  return ::asio::async_initiate<Token, void(recv_result<T>)>(detail::initiate_receive<T>{}, token, executor, &source,
+                                                             rill::detail::sync::deadline_after(timeout));
+}
+template <class T, class Rep, class Period, class Token>
+auto async_receive_for(const receiver<T>& source, std::chrono::duration<Rep, Period> timeout, Token&& token) {
+  return async_receive_for(::asio::system_executor(), source, timeout, std::forward<Token>(token));
+}
+
+/// Sends `message` on `target` until `deadline` (any clock), then `send_errc::timeout` with the
+/// message back.
+template <class T, class Executor, class Clock, class Duration, class Token>
+  requires(::asio::execution::is_executor<Executor>::value || ::asio::is_executor<Executor>::value)
+auto async_send_until(const Executor& executor, const sender<T>& target, T message,
+                      std::chrono::time_point<Clock, Duration> deadline, Token&& token) {
+  return ::asio::async_initiate<Token, void(send_result<T>)>(detail::initiate_send<T>{}, token, executor, &target,
+                                                             std::move(message),
+                                                             rill::detail::sync::deadline_at(deadline));
+}
+template <class T, class Clock, class Duration, class Token>
+auto async_send_until(const sender<T>& target, T message, std::chrono::time_point<Clock, Duration> deadline,
+                      Token&& token) {
+  return async_send_until(::asio::system_executor(), target, std::move(message), deadline, std::forward<Token>(token));
+}
+
+/// Sends `message` on `target` for at most `timeout`, then `send_errc::timeout` with the message back.
+template <class T, class Executor, class Rep, class Period, class Token>
+  requires(::asio::execution::is_executor<Executor>::value || ::asio::is_executor<Executor>::value)
+auto async_send_for(const Executor& executor, const sender<T>& target, T message,
+                    std::chrono::duration<Rep, Period> timeout, Token&& token) {
+  return ::asio::async_initiate<Token, void(send_result<T>)>(detail::initiate_send<T>{}, token, executor, &target,
+                                                             std::move(message),
+                                                             rill::detail::sync::deadline_after(timeout));
+}
+template <class T, class Rep, class Period, class Token>
+auto async_send_for(const sender<T>& target, T message, std::chrono::duration<Rep, Period> timeout, Token&& token) {
+  return async_send_for(::asio::system_executor(), target, std::move(message), timeout, std::forward<Token>(token));
 }
 
 }  // namespace rill::asio
