@@ -242,12 +242,13 @@ class operation_state {
   wake_poster poster_;
   rill::detail::sync::mutex mutex_;  // serialises start, wake-up, cancellation and the timer
   Awaitable engine_;                 // guarded by mutex_
-  std::optional<::asio::basic_waitable_timer<std::chrono::steady_clock, ::asio::wait_traits<std::chrono::steady_clock>,
-                                             TimerExecutor>>
-      timer_;                   // timed forms only
-  bool finished_ = false;       // guarded by mutex_; read after it by the wake-up's thread
-  bool timer_waiting_ = false;  // guarded by mutex_: the timer's handler has yet to run
-  bool timed_out_ = false;      // guarded by mutex_: the deadline cancelled the operation
+  // A timed form's timer, on the sync layer's clock (the std backend's: std::chrono::steady_clock).
+  using timer_type = ::asio::basic_waitable_timer<rill::detail::sync::clock,
+                                                  ::asio::wait_traits<rill::detail::sync::clock>, TimerExecutor>;
+  std::optional<timer_type> timer_;  // timed forms only
+  bool finished_ = false;            // guarded by mutex_; read after it by the wake-up's thread
+  bool timer_waiting_ = false;       // guarded by mutex_: the timer's handler has yet to run
+  bool timed_out_ = false;           // guarded by mutex_: the deadline cancelled the operation
 };
 
 template <class Handler, class Default>
