@@ -7,6 +7,7 @@
 #include <rill/async.hpp>
 #include <rill/rill.hpp>
 
+#include "support/allocation_counter.hpp"
 #include "support/channel_kinds.hpp"
 
 #include <gtest/gtest.h>
@@ -23,27 +24,7 @@
 #include <utility>
 #include <vector>
 
-namespace {
-std::atomic<std::size_t> allocations{0};
-}  // namespace
-
-// Allocations are counted by wrapping, at link time (async.cmake), the two operators that this
-// binary's code calls to allocate: operator new(size_t) (coroutine frames, the standard library's
-// containers) and operator new(size_t, align_val_t, nothrow_t const&) (the sync layer's
-// allocate_bytes). Replacing operator new instead would not link under clang's ThreadSanitizer,
-// whose runtime defines it.
-extern "C" void* __real__Znwm(std::size_t bytes);  // NOLINT
-extern "C" void* __real__ZnwmSt11align_val_tRKSt9nothrow_t(std::size_t bytes, std::align_val_t alignment,
-                                                           const std::nothrow_t& tag) noexcept;  // NOLINT
-extern "C" void* __wrap__Znwm(std::size_t bytes) {                                               // NOLINT
-  allocations.fetch_add(1, std::memory_order_relaxed);
-  return __real__Znwm(bytes);
-}
-extern "C" void* __wrap__ZnwmSt11align_val_tRKSt9nothrow_t(std::size_t bytes, std::align_val_t alignment,  // NOLINT
-                                                           const std::nothrow_t& tag) noexcept {
-  allocations.fetch_add(1, std::memory_order_relaxed);
-  return __real__ZnwmSt11align_val_tRKSt9nothrow_t(bytes, alignment, tag);
-}
+using rill::test::allocations;  // support/allocation_counter.hpp
 
 namespace {
 

@@ -19,3 +19,12 @@ if(TARGET rill_soak_test)
     "LINKER:--wrap=_ZnwmSt11align_val_tRKSt9nothrow_t"
     "LINKER:--wrap=_ZdlPvmSt11align_val_t")
 endif()
+
+# Coroutines on two run loops on two threads (rill/async.hpp, SPEC R9, R47, R49): the allocations
+# are counted by wrapping operator new at link time (tests/support/allocation_counter.hpp).
+rill_gtest(rill_async_stress_test LABEL stress SOURCES ${CMAKE_CURRENT_LIST_DIR}/async_stress_test.cpp)
+if(TARGET rill_async_stress_test)
+  target_link_options(rill_async_stress_test PRIVATE
+    "LINKER:--wrap=_Znwm"
+    "LINKER:--wrap=_ZnwmSt11align_val_tRKSt9nothrow_t")
+endif()
