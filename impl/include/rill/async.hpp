@@ -54,8 +54,16 @@
 // take work back: destroying a coroutine whose wake-up it holds ends the program
 // (std::terminate, with a message on stderr).
 //
-// Limitations of this version: no timed forms and no awaitable select; timer receivers (after,
-// at, tick) cannot be awaited (their delivery has no notifier: a std::logic_error says so).
+// Cancellation (R50). The engine also serves callers that are not coroutines (the Asio adaptor,
+// rill/asio.hpp): start() runs it with a completion callback instead of a continuation, and
+// request_cancel() cancels a waiting operation through the same compare-exchange as the
+// destruction above. If it wins, nothing was chosen, and the operation completes `cancelled`
+// (a send's message handed back) through an ordinary wake-up; if it loses, the operation
+// completes as chosen.
+//
+// Limitations of this version: no timed forms here (rill/asio.hpp has them) and no awaitable
+// select; timer receivers (after, at, tick) cannot be awaited (their delivery has no notifier: a
+// std::logic_error says so).
 // On a rendezvous channel a waiting async send is a *select* sender to the flavor (the select
 // protocol is its only non-blocking door): a try_recv does not take from it, and a blocking recv
 // that pairs with it waits until its coroutine has been resumed (SPEC R38, R33). And if the
