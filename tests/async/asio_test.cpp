@@ -394,8 +394,9 @@ TEST_P(AsioTest, TimedFormsAwaitedInACoroutine) {
             rx, std::chrono::system_clock::now() + std::chrono::hours(1), asio::use_awaitable);
       }(rx, timed_out, received),
       asio::detached);
-  context.poll();     // the coroutine waits in its first receive
-  context.run_one();  // the one handler due: the first receive's timer, which cancels it; no message yet
+  // No message until the first receive has timed out: run handlers (the coroutine's start, the
+  // timer's, the wake-up it posts) until it has; the coroutine is then in its second receive.
+  while (!timed_out) context.run_one();
   std::jthread producer([tx = std::move(tx)] { ASSERT_TRUE(tx.send(8)); });
   context.run();
   EXPECT_EQ(timed_out, std::optional<rill::recv_result<int>>(std::unexpected(rill::recv_error::timeout)));
