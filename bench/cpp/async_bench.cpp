@@ -3,7 +3,7 @@
 // asio::use_awaitable on one io_context run by 1 or 2 threads (bench/run compares both with Go's
 // goroutines at GOMAXPROCS=1 and 2, bench/go).
 //
-//   async_bench [--threads 1|2] [--messages N] CASE [IMPLEMENTATION]
+//   async_bench [--threads 1|2] [--messages N] [--only IMPLEMENTATION] CASE [IMPLEMENTATION]
 //
 // Cases (the workloads of workloads.hpp, with coroutines for threads):
 //   bounded0_spsc, bounded1_spsc, bounded_spsc   one producer coroutine, one consumer coroutine
@@ -161,11 +161,14 @@ bool known_case(std::string_view name) {
 int main(int argc, char** argv) {
   std::size_t messages = 1'000'000;
   int threads = 1;
+  std::string_view only_option;
   std::vector<std::string_view> positional;
   for (int i = 1; i < argc; ++i) {
     const std::string_view argument = argv[i];
     if (argument == "--messages" && i + 1 < argc) {
       messages = std::strtoull(argv[++i], nullptr, 10);
+    } else if (argument == "--only" && i + 1 < argc) {
+      only_option = argv[++i];
     } else if (argument == "--threads" && i + 1 < argc) {
       threads = std::atoi(argv[++i]);
     } else {
@@ -173,11 +176,11 @@ int main(int argc, char** argv) {
     }
   }
   if (positional.empty() || !known_case(positional[0]) || threads < 1) {
-    std::fprintf(stderr, "usage: async_bench [--threads N] [--messages N] CASE [rill|asio_channel]\n");
+    std::fprintf(stderr, "usage: async_bench [--threads N] [--messages N] [--only rill|asio_channel] CASE\n");
     return 1;
   }
   const std::string_view name = positional[0];
-  const std::string_view only = positional.size() > 1 ? positional[1] : "";
+  const std::string_view only = positional.size() > 1 ? positional[1] : only_option;
   if (only.empty() || only == rill_side::name) {
     std::printf("%.*s rill %.6f sec\n", static_cast<int>(name.size()), name.data(),
                 run_case<rill_side>(name, messages, threads));
