@@ -1,10 +1,18 @@
 // What clang-tidy reads for lint_tidy: one translation unit that instantiates the public API over
 // every flavor (bounded, rendezvous, unbounded), selection (the statement and the selector),
-// timers and the Rust-shaped handles, so that the checks of .clang-tidy see the headers' template
+// timers, the Rust-shaped handles and the coroutine operations (rill's own awaitables and the
+// Asio adaptor with its timed forms), so that the checks of .clang-tidy see the headers' template
 // code and not only their declarations. It is compiled by clang-tidy only, never run.
+#include <rill/asio.hpp>  // first: it tells Asio that clang has coroutines
+#include <rill/async.hpp>
 #include <rill/mpsc.hpp>
 #include <rill/rill.hpp>
 #include <rill/selector.hpp>
+
+#include <asio/co_spawn.hpp>
+#include <asio/detached.hpp>
+#include <asio/io_context.hpp>
+#include <asio/use_awaitable.hpp>
 
 #include <chrono>
 #include <string>
@@ -42,6 +50,18 @@ int exercise(rill::sender<T> tx, rill::receiver<T> rx, T value) {
   return seen;
 }
 
+asio::awaitable<void> exercise_asio(rill::sender<std::string> tx, rill::receiver<std::string> rx) {
+  (void)co_await rill::asio::async_send(tx, std::string("asio"), asio::use_awaitable);
+  (void)co_await rill::asio::async_receive(rx, asio::use_awaitable);
+  (void)co_await rill::asio::async_send_for(tx, std::string("timed"), 1ms, asio::use_awaitable);
+  (void)co_await rill::asio::async_receive_until(rx, std::chrono::steady_clock::now() + 1ms, asio::use_awaitable);
+}
+
+rill::async_task exercise_coroutine(rill::sender<std::string> tx, rill::receiver<std::string> rx) {
+  (void)co_await tx.async_send(std::string("coroutine"));
+  (void)co_await rx.async_recv();
+}
+
 }  // namespace
 
 int main() try {
@@ -65,6 +85,13 @@ int main() try {
   }
   seen += rill::select(rill::on_recv(rill::after(1ms), [](rill::recv_result<rill::instant>) { return 1; }),
                        rill::on_recv(rill::tick(1ms), [](rill::recv_result<rill::instant>) { return 2; }));
+  {
+    auto [tx, rx] = rill::bounded<std::string>(0);
+    asio::io_context context;
+    asio::co_spawn(context, exercise_asio(tx, rx), asio::detached);
+    rill::run_loop loop;
+    loop.spawn(exercise_coroutine(tx, rx));
+  }
   return seen > 0 ? 0 : 1;
 } catch (...) {
   return 1;

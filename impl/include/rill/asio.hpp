@@ -181,7 +181,7 @@ class operation_state {
     {
       rill::detail::sync::lock_guard lock(mutex_);
       engine_.execute();  // sets finished_ (on_done) if the result is ready; else it waits again
-      if (finished_ && timer_waiting_) timer_->cancel();  // its handler still runs, then completes
+      if (finished_ && timer_waiting_ && timer_.has_value()) timer_->cancel();  // its handler still runs
       last = finished_ && !timer_waiting_;
     }
     if (last) complete(/*from_initiation=*/false);

@@ -311,10 +311,9 @@ namespace detail {
 /// `name()`.
 template <class Derived>
 class async_operation : public async_work {
- public:
-  async_operation(const async_operation&) = delete;
-  async_operation& operator=(const async_operation&) = delete;
+  friend Derived;  // only the awaitables derive from it (CRTP)
 
+ public:
   bool await_ready() {
     if (!try_once()) return false;
     self().finish();
@@ -334,9 +333,12 @@ class async_operation : public async_work {
     return !advance();
   }
 
- protected:
+ private:
   explicit async_operation(executor_ref target) noexcept : async_work(&on_wake), executor_(target) {}
+  async_operation(const async_operation&) = delete;
+  async_operation& operator=(const async_operation&) = delete;
 
+ protected:
   ~async_operation() {
     if (phase_ == phase::idle) return;
     // The same compare-exchange as every notifier's (C1): exactly one of us wins.
@@ -488,7 +490,9 @@ class async_operation : public async_work {
     // operation any more: wake it as a notifier would; resume_after_wake finds the selection
     // is not its operation, and advance() completes it cancelled. If it loses, a party chose
     // the operation and its wake-up is posted (or will be): that completes it.
-    if (phase_ == phase::waiting && waiting_->try_select(selection_aborted)) waiting_->unpark();
+    if (phase_ == phase::waiting && waiting_.has_value() && waiting_->try_select(selection_aborted)) {
+      waiting_->unpark();
+    }
   }
 
  protected:
@@ -556,17 +560,20 @@ class send_awaitable : public async_operation<send_awaitable<T>> {
     bind_send(this->operation_, target, "async_send");
   }
 
-  send_result<T> await_resume() { return std::move(*result_); }
+  send_result<T> await_resume() {
+    if (!result_) throw std::logic_error("rill::async_send: the result was read before the operation finished");
+    return std::move(*result_);
+  }
 
  private:
   /// Committed: hand the message over (a failed completion gives it back in the error).
-  void finish() { result_.emplace(complete_send(this->operation_, *target_, std::move(*message_))); }
+  void finish() { result_.emplace(complete_send(this->operation_, *target_, std::move(message_))); }
   /// Cancelled before any party chose the send: the message goes back in the error (R50).
-  void finish_cancelled() { result_.emplace(failed_send(send_errc::cancelled, *message_)); }
+  void finish_cancelled() { result_.emplace(failed_send(send_errc::cancelled, message_)); }
   static const char* name() noexcept { return "async_send"; }
 
   const sender<T>* target_;
-  std::optional<T> message_;
+  T message_;  // moved out once, by finish() or finish_cancelled()
   std::optional<send_result<T>> result_;
 };
 
