@@ -8,9 +8,10 @@ add_test(NAME example_e14_async_producer_consumer
 set_tests_properties(example_e14_async_producer_consumer PROPERTIES LABELS examples TIMEOUT 60)
 
 # E14 again, the coroutines spawned on an Asio io_context (rill/asio.hpp), and E15, Go's prime
-# sieve with a thousand coroutines on two threads: when standalone Asio (libasio-dev) is installed.
-find_path(RILL_ASIO_INCLUDE_DIR asio.hpp)
-if(RILL_ASIO_INCLUDE_DIR)
+# sieve with a thousand coroutines on two threads: when standalone Asio (libasio-dev) is installed
+# and RILL_BUILD_ASIO is on.
+rill_asio_enabled(rill_asio)
+if(rill_asio)
   add_executable(example_e14_asio_producer_consumer ${CMAKE_CURRENT_LIST_DIR}/e14_asio_producer_consumer.cpp)
   target_link_libraries(example_e14_asio_producer_consumer PRIVATE rill::rill rill_warnings)
   # g++ -fsanitize=thread: Asio's handler fences are not modelled (-Wtsan); see tests/async/async.cmake.

@@ -1,24 +1,17 @@
 # Awaiting channel operations from coroutines (rill/async.hpp), SPEC R45-R49. The binary counts
-# allocations by wrapping, at link time, the two forms of operator new its code calls
-# (tests/support/allocation_counter.hpp); the sanitizers' runtimes define operator new, so it
-# cannot be replaced.
+# allocations by wrapping the two forms of operator new its code calls
+# (tests/support/allocation_counter.hpp).
 rill_gtest(rill_async_test LABEL unit SOURCES ${CMAKE_CURRENT_LIST_DIR}/async_test.cpp)
-if(TARGET rill_async_test)
-  target_link_options(rill_async_test PRIVATE
-    "LINKER:--wrap=_Znwm"
-    "LINKER:--wrap=_ZnwmSt11align_val_tRKSt9nothrow_t")
-endif()
+rill_count_allocations(rill_async_test _Znwm _ZnwmSt11align_val_tRKSt9nothrow_t)
 
 # The Asio adaptor (rill/asio.hpp, SPEC R45, R46, R50), when standalone Asio is installed
-# (Debian's libasio-dev, from scripts/install-deps.sh test).
-find_path(RILL_ASIO_INCLUDE_DIR asio.hpp)
-if(RILL_ASIO_INCLUDE_DIR)
+# (Debian's libasio-dev, from scripts/install-deps.sh test) and RILL_BUILD_ASIO is on.
+rill_asio_enabled(rill_asio)
+if(rill_asio)
   rill_gtest(rill_asio_test LABEL unit SOURCES ${CMAKE_CURRENT_LIST_DIR}/asio_test.cpp)
   if(TARGET rill_asio_test)
     # g++ -fsanitize=thread warns (-Wtsan) that Asio's handler fences (asio/detail/std_fenced_block.hpp)
     # are not modelled; Asio's scheduler publishes every handler through its mutex, which TSan does see.
     target_compile_options(rill_asio_test PRIVATE $<$<CXX_COMPILER_ID:GNU>:-Wno-tsan>)
   endif()
-else()
-  message(STATUS "rill: standalone Asio not found (libasio-dev): the Asio adaptor's tests are not built")
 endif()

@@ -11,20 +11,12 @@ rill_gtest(rill_select_stress_test LABEL stress SOURCES ${CMAKE_CURRENT_LIST_DIR
 # RILL_SOAK_SECONDS (default 3; ./run-verify --deep sets 180), with exact accounting and memory
 # bounds. Its timeout must exceed the longest soak asked for.
 rill_gtest(rill_soak_test LABEL stress TIMEOUT 900 SOURCES ${CMAKE_CURRENT_LIST_DIR}/soak_test.cpp)
-if(TARGET rill_soak_test)
-  # Channel memory is counted by wrapping the two operators the sync layer's allocate_bytes and
-  # deallocate_bytes call: operator new(size_t, align_val_t, nothrow_t const&) and
-  # operator delete(void*, size_t, align_val_t). See "Memory" at the top of soak_test.cpp.
-  target_link_options(rill_soak_test PRIVATE
-    "LINKER:--wrap=_ZnwmSt11align_val_tRKSt9nothrow_t"
-    "LINKER:--wrap=_ZdlPvmSt11align_val_t")
-endif()
+# Channel memory is counted by wrapping the two operators the sync layer's allocate_bytes and
+# deallocate_bytes call: operator new(size_t, align_val_t, nothrow_t const&) and
+# operator delete(void*, size_t, align_val_t). See "Memory" at the top of soak_test.cpp.
+rill_count_allocations(rill_soak_test _ZnwmSt11align_val_tRKSt9nothrow_t _ZdlPvmSt11align_val_t)
 
 # Coroutines on two run loops on two threads (rill/async.hpp, SPEC R9, R47, R49): the allocations
 # are counted by wrapping operator new at link time (tests/support/allocation_counter.hpp).
 rill_gtest(rill_async_stress_test LABEL stress SOURCES ${CMAKE_CURRENT_LIST_DIR}/async_stress_test.cpp)
-if(TARGET rill_async_stress_test)
-  target_link_options(rill_async_stress_test PRIVATE
-    "LINKER:--wrap=_Znwm"
-    "LINKER:--wrap=_ZnwmSt11align_val_tRKSt9nothrow_t")
-endif()
+rill_count_allocations(rill_async_stress_test _Znwm _ZnwmSt11align_val_tRKSt9nothrow_t)
