@@ -358,73 +358,51 @@ struct case_positions {
   }();
 };
 
+/// One select statement: its cases, the operations bound from them, and the completion of the
+/// case that fires. The selection itself is not here: run_statement below runs it blocking, and
+/// rill/async.hpp's select awaitable without blocking, over the same operations. `Cases` are the
+/// types the statement keeps: references to the caller's cases for run_statement, the cases
+/// themselves for the awaitable. Bound in the constructor (an empty handle throws there, before
+/// anything is started, R22); the operations point into the object, which therefore never moves.
 template <select_order Mode, statement_form Form, class... Cases>
-decltype(auto) run_statement(Cases&&... cases) {
+class statement {
+  using positions = case_positions<Cases...>;
+
+ public:
   static_assert((case_of<Cases>::is_case && ...),
                 "rill::select: every argument must be a case made by rill::on_recv, rill::on_send, rill::on_default, "
                 "rill::on_timeout, rill::on_deadline or rill::when");
-  using positions = case_positions<Cases...>;
   static_assert(positions::fallbacks <= 1, "rill::select: at most one on_default, on_timeout or on_deadline case");
-  static_assert(!(may_dangle<Cases&&>() || ...),
-                "rill::select: a send case refers to its message; one made from an rvalue (a temporary or "
-                "std::move(m)) must be made in the call of rill::select, not kept in a variable (its temporary "
-                "would already be destroyed)");
-  constexpr std::size_t channel_cases = positions::channel_cases;
+  static constexpr std::size_t channel_cases = positions::channel_cases;
+  static constexpr select_order mode = Mode;
 
-  if constexpr (sizeof...(Cases) == 0) {
-    // Go's `select {}`: nothing can end the wait (R30).
-    (void)run_select(std::span<operation* const>{}, std::span<std::size_t>{}, std::nullopt, true, Mode);
-  } else {
-    std::array<operation, channel_cases> operations;
-    std::array<operation*, channel_cases> pointers{};
-    std::array<std::size_t, channel_cases> order{};
-    sync::deadline deadline = std::nullopt;
-    bool blocking = true;
+  template <class... Arguments>
+  explicit statement(Arguments&&... arguments) : cases_(std::forward<Arguments>(arguments)...) {
     bool anything_enabled = sizeof...(Cases) == 0;  // a statement with no cases blocks forever (R30)
-
-    // Bind every case, in order. Empty handles throw here, before anything is committed (R22). A
-    // case switched off by rill::when is not bound (its handle may be empty): its operation is
-    // marked removed, so no phase of the selection looks at it.
-    auto bind = [&]<class Case>(Case& wrapped, std::size_t position) {
-      using traits = case_of<Case>;
-      const bool enabled = case_enabled(wrapped);
-      anything_enabled = anything_enabled || enabled;
-      auto& each = leaf_case(wrapped);
-      if constexpr (traits::is_channel) {
-        operation& op = operations[positions::operation_of[position]];
-        pointers[positions::operation_of[position]] = &op;
-        if (!enabled) {
-          op.removed = true;
-        } else if constexpr (traits::is_receive) {
-          bind_receive(op, rill_handle(static_cast<const std::remove_cvref_t<decltype(each.source)>&>(each.source)),
-                       each.result, "select");
-        } else {
-          bind_send(op, rill_handle(static_cast<const std::remove_cvref_t<decltype(each.target)>&>(each.target)),
-                    "select");
-        }
-      } else if constexpr (traits::is_default) {
-        if (enabled) blocking = false;
-      } else {
-        if (enabled) deadline = each.limit.resolve();  // on_timeout: from now, the start of this statement (R20)
-      }
-    };
-    [&]<std::size_t... I>(std::index_sequence<I...>) { (bind(cases, I), ...); }(std::index_sequence_for<Cases...>{});
+    [&]<std::size_t... I>(std::index_sequence<I...>) {
+      (bind(std::get<I>(cases_), I, anything_enabled), ...);
+    }(std::index_sequence_for<Cases...>{});
     if (!anything_enabled) {
       throw std::logic_error(
           "rill::select: every case is switched off by rill::when and there is no default or timeout; the "
           "statement would block forever");
     }
+  }
+  statement(const statement&) = delete;
+  statement& operator=(const statement&) = delete;
 
-    // A selected send is claimed before its message is made: a rendezvous receiver paired with
-    // it may have withdrawn at its deadline since the selection, and then nothing was selected;
-    // the statement looks again, under its own deadline or default (R19, R30).
-    select_outcome outcome = run_select(pointers, order, deadline, blocking, Mode);
-    while (outcome.status == select_outcome::selected &&
-           !pointers[outcome.index]->table->claim(*pointers[outcome.index])) {
-      outcome = run_select(pointers, order, deadline, blocking, Mode);
-    }
-    const std::size_t fired = outcome.status == select_outcome::selected ? positions::case_of_operation[outcome.index]
-                                                                         : positions::fallback_position;
+  std::span<operation* const> operations() noexcept { return pointers_; }
+  std::span<std::size_t> order() noexcept { return order_; }
+  /// The on_timeout or on_deadline case's deadline, resolved when the statement was bound.
+  [[nodiscard]] const sync::deadline& deadline() const noexcept { return deadline_; }
+  /// False if the statement has an enabled on_default.
+  [[nodiscard]] bool blocking() const noexcept { return blocking_; }
+  /// Runs the case that fired: the channel case whose operation is `selected` (its send claimed,
+  /// select_loop.hpp), or with no operation the fallback (default or timeout). Completes a send,
+  /// then calls the handler with the result; the statement's value.
+  decltype(auto) complete(std::optional<std::size_t> selected) {
+    const std::size_t fired =
+        selected.has_value() ? positions::case_of_operation[*selected] : positions::fallback_position;
 
     // Runs case I (the one that fired): completes a send, then calls the handler with the result.
     auto run_case = [&]<std::size_t I>(std::integral_constant<std::size_t, I>, auto& wrapped) -> decltype(auto) {
@@ -435,7 +413,7 @@ decltype(auto) run_statement(Cases&&... cases) {
       } else if constexpr (traits::is_receive) {
         return std::invoke(each.handler, std::move(each.result));
       } else {
-        return std::invoke(each.handler, send_chosen(operations[positions::operation_of[I]], each));
+        return std::invoke(each.handler, send_chosen(operations_[positions::operation_of[I]], each));
       }
     };
 
@@ -455,7 +433,7 @@ decltype(auto) run_statement(Cases&&... cases) {
         return true;
       };
       [&]<std::size_t... I>(std::index_sequence<I...>) {
-        (finish(std::integral_constant<std::size_t, I>{}, cases) || ...);
+        (finish(std::integral_constant<std::size_t, I>{}, std::get<I>(cases_)) || ...);
       }(std::index_sequence_for<Cases...>{});
       // NOLINTNEXTLINE(bugprone-unchecked-optional-access): the fold above ran the selected case, which set it
       if constexpr (!std::is_void_v<result_type>) return static_cast<result_type>(std::move(*value));
@@ -473,10 +451,74 @@ decltype(auto) run_statement(Cases&&... cases) {
         return true;
       };
       [&]<std::size_t... I>(std::index_sequence<I...>) {
-        (finish(std::integral_constant<std::size_t, I>{}, cases) || ...);
+        (finish(std::integral_constant<std::size_t, I>{}, std::get<I>(cases_)) || ...);
       }(std::index_sequence_for<Cases...>{});
+      // NOLINTNEXTLINE(bugprone-unchecked-optional-access): the fold above ran the selected case, which set it
       return result_type(std::move(*value));
     }
+  }
+
+ private:
+  // Binds case `position`, in order. A case switched off by rill::when is not bound (its handle
+  // may be empty): its operation is marked removed, so no phase of the selection looks at it.
+  template <class Case>
+  void bind(Case& wrapped, std::size_t position, bool& anything_enabled) {
+    using traits = case_of<Case>;
+    const bool enabled = case_enabled(wrapped);
+    anything_enabled = anything_enabled || enabled;
+    auto& each = leaf_case(wrapped);
+    if constexpr (traits::is_channel) {
+      operation& op = operations_[positions::operation_of[position]];
+      pointers_[positions::operation_of[position]] = &op;
+      if (!enabled) {
+        op.removed = true;
+      } else if constexpr (traits::is_receive) {
+        bind_receive(op, rill_handle(static_cast<const std::remove_cvref_t<decltype(each.source)>&>(each.source)),
+                     each.result, "select");
+      } else {
+        bind_send(op, rill_handle(static_cast<const std::remove_cvref_t<decltype(each.target)>&>(each.target)),
+                  "select");
+      }
+    } else if constexpr (traits::is_default) {
+      if (enabled) blocking_ = false;
+    } else {
+      if (enabled) deadline_ = each.limit.resolve();  // on_timeout: from now, the start of this statement (R20)
+    }
+  }
+
+  std::tuple<Cases...> cases_;
+  std::array<operation, channel_cases> operations_;
+  std::array<operation*, channel_cases> pointers_{};
+  std::array<std::size_t, channel_cases> order_{};
+  sync::deadline deadline_ = std::nullopt;
+  bool blocking_ = true;
+};
+
+/// A select statement run by the calling thread, which blocks until a case fires.
+template <select_order Mode, statement_form Form, class... Cases>
+decltype(auto) run_statement(Cases&&... cases) {
+  static_assert(!(may_dangle<Cases&&>() || ...),
+                "rill::select: a send case refers to its message; one made from an rvalue (a temporary or "
+                "std::move(m)) must be made in the call of rill::select, not kept in a variable (its temporary "
+                "would already be destroyed)");
+  if constexpr (sizeof...(Cases) == 0) {
+    // Go's `select {}`: nothing can end the wait (R30).
+    (void)run_select(std::span<operation* const>{}, std::span<std::size_t>{}, std::nullopt, true, Mode);
+  } else {
+    statement<Mode, Form, Cases&&...> state(std::forward<Cases>(cases)...);
+    // A selected send is claimed before its message is made: a rendezvous receiver paired with
+    // it may have withdrawn at its deadline since the selection, and then nothing was selected;
+    // the statement looks again, under its own deadline or default (R19, R30).
+    auto select_and_claim = [&] {
+      for (;;) {
+        const select_outcome outcome =
+            run_select(state.operations(), state.order(), state.deadline(), state.blocking(), Mode);
+        if (outcome.status != select_outcome::selected) return std::optional<std::size_t>();
+        operation& chosen = *state.operations()[outcome.index];
+        if (chosen.table->claim(chosen)) return std::optional<std::size_t>(outcome.index);
+      }
+    };
+    return state.complete(select_and_claim());
   }
 }
 

@@ -89,6 +89,13 @@ struct operation_table {
   // converts the message or calls a lazy case's callable). False if the partner has given the
   // pairing up since (a rendezvous receiver at its deadline): nothing was selected after all.
   bool (*claim)(operation&);
+  // The rendezvous flavor: a message passes from sender to receiver in a hand-off (its packet).
+  // There a receive's registration that reports ready may have paired it with a waiting select
+  // sender and chosen its owner itself, linking nothing; and a chosen receive has received by the
+  // time its owner is woken. rill/async.hpp, which does not block to accept, needs to know.
+  bool rendezvous = false;
+  // A timer's receive (after, at, tick): ready by time alone, with no notifier (ready_at).
+  bool is_timer = false;
 };
 
 // Every member (and every member of a member) has a default member initializer: rill::selector
@@ -117,6 +124,8 @@ struct flavor_operations {
   static Flavor& channel(operation& op) { return *static_cast<Flavor*>(op.channel); }
   static recv_result<message>& result(operation& op) { return *static_cast<recv_result<message>*>(op.result); }
   static sync::deadline no_deadline(operation&) { return std::nullopt; }
+  static constexpr bool rendezvous = requires { Flavor::is_rendezvous; };
+  static constexpr bool timer = requires(Flavor& flavor) { flavor.recv_ready_at(); };
 
   static constexpr operation_table receive{
       .is_send = false,
@@ -137,6 +146,8 @@ struct flavor_operations {
       .abandon = [](operation&) {},  // a receive holds nothing of the channel's once it is selected
       .version = [](operation& op) { return channel(op).readiness(); },
       .claim = [](operation&) { return true; },  // a selected receive already holds its result
+      .rendezvous = rendezvous,
+      .is_timer = timer,
   };
 
   static constexpr operation_table send{
@@ -159,6 +170,7 @@ struct flavor_operations {
               return true;  // a slot or a permission cannot be taken back by anyone else
             }
           },
+      .rendezvous = rendezvous,
   };
 };
 

@@ -113,6 +113,8 @@ template <class T>
 class zero_flavor {
  public:
   using message_type = T;
+  /// Messages pass from sender to receiver directly (select_operation.hpp, operation_table).
+  static constexpr bool is_rendezvous = true;
 
   zero_flavor() = default;
   zero_flavor(const zero_flavor&) = delete;
