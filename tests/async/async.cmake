@@ -1,8 +1,13 @@
 # Awaiting channel operations from coroutines (rill/async.hpp), SPEC R45-R49. The binary counts
 # allocations by wrapping the two forms of operator new its code calls
 # (tests/support/allocation_counter.hpp).
-rill_gtest(rill_async_test LABEL unit SOURCES ${CMAKE_CURRENT_LIST_DIR}/async_test.cpp)
+rill_gtest(rill_async_test LABEL unit SOURCES ${CMAKE_CURRENT_LIST_DIR}/async_test.cpp
+                                            ${CMAKE_CURRENT_LIST_DIR}/async_timed_test.cpp)
 rill_count_allocations(rill_async_test _Znwm _ZnwmSt11align_val_tRKSt9nothrow_t)
+
+# Awaiting a select statement (rill::async_select, SPEC R51); allocations counted as above.
+rill_gtest(rill_async_select_test LABEL unit SOURCES ${CMAKE_CURRENT_LIST_DIR}/async_select_test.cpp)
+rill_count_allocations(rill_async_select_test _Znwm _ZnwmSt11align_val_tRKSt9nothrow_t)
 
 # The Asio adaptor (rill/asio.hpp, SPEC R45, R46, R50), when standalone Asio is installed
 # (Debian's libasio-dev, from scripts/install-deps.sh test) and RILL_BUILD_ASIO is on.

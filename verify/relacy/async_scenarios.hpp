@@ -388,4 +388,142 @@ using async_request_cancel_send_array1 = async_request_cancel_send<1>;
 RILL_SCENARIO(async_request_cancel_send_zero, "R9, R50");
 RILL_SCENARIO(async_request_cancel_send_array1, "R9, R50");
 
+// async_select_meets_two_senders_*: SPEC R9, R30, R51. A coroutine on thread 0 awaits a select
+// over two channels; threads 1 and 2 send one message each, one per channel, with blocking
+// sends. Exactly one case fires; the other message is then received by a blocking recv (on a
+// rendezvous channel its sender waits for it). Each message is received exactly once (owned
+// messages: a loss is a leak, a second delivery a double free), whichever notifier wins the
+// select's one task context and whether it wins before or during the registrations.
+template <int Capacity>
+struct async_select_meets_two_senders : rl::test_suite<async_select_meets_two_senders<Capacity>, 3> {
+  std::optional<std::pair<sender<owned_message>, receiver<owned_message>>> first;
+  std::optional<std::pair<sender<owned_message>, receiver<owned_message>>> second;
+
+  void before() {
+    detail::sync::reset_virtual_time();
+    first.emplace(make_channel<owned_message, Capacity>());
+    second.emplace(make_channel<owned_message, Capacity>());
+  }
+  void after() {
+    first.reset();
+    second.reset();
+  }
+
+  void thread(unsigned index) {
+    if (index == 0) {
+      run_loop loop;
+      std::optional<std::size_t> fired;
+      std::optional<int> value;
+      loop.spawn([](receiver<owned_message> a, receiver<owned_message> b, std::optional<std::size_t>& fired,
+                    std::optional<int>& value) -> async_task {
+        auto outcome = co_await async_select_which(on_recv(a), on_recv(b));
+        fired = outcome.index();
+        value = outcome.index() == 0 ? outcome.template get<0>()->value() : outcome.template get<1>()->value();
+      }(first->second, second->second, fired, value));
+      loop.run();
+      RILL_MODEL_ASSERT(fired.has_value() && value == (*fired == 0 ? 1 : 2));
+      auto rest = (*fired == 0 ? second : first)->second.recv();
+      RILL_MODEL_ASSERT(rest.has_value() && rest->value() == (*fired == 0 ? 2 : 1));
+    } else {
+      auto& channel = index == 1 ? first : second;
+      RILL_MODEL_ASSERT(channel->first.send(owned_message(static_cast<int>(index))).has_value());
+    }
+  }
+};
+using async_select_meets_two_senders_zero = async_select_meets_two_senders<0>;
+using async_select_meets_two_senders_array1 = async_select_meets_two_senders<1>;
+RILL_SCENARIO_RANDOM_ONLY(async_select_meets_two_senders_zero, "R9, R30, R51");
+RILL_SCENARIO_RANDOM_ONLY(async_select_meets_two_senders_array1, "R9, R30, R51");
+
+// async_select_pairs_with_select_sender_while_closed: SPEC R12, R38, R51. On rendezvous channels,
+// a coroutine awaits a select over a and b; thread 1 sends on a with a blocking select (a select
+// sender, which the coroutine's registration of a may pair with itself, the hand-off then posting
+// it), while thread 2 closes b (a notifier of the other channel, which may choose the task
+// context first, so that the pairing fails). Either a fires with the message, or b with
+// `disconnected` and the message is then received by a blocking recv; never both, never neither.
+struct async_select_pairs_with_select_sender_while_closed
+    : rl::test_suite<async_select_pairs_with_select_sender_while_closed, 3> {
+  std::optional<std::pair<sender<owned_message>, receiver<owned_message>>> first;
+  std::optional<std::pair<sender<owned_message>, receiver<owned_message>>> second;
+
+  void before() {
+    detail::sync::reset_virtual_time();
+    first.emplace(make_channel<owned_message, 0>());
+    second.emplace(make_channel<owned_message, 0>());
+  }
+  void after() {
+    first.reset();
+    second.reset();
+  }
+
+  void thread(unsigned index) {
+    if (index == 0) {
+      run_loop loop;
+      std::optional<std::size_t> fired;
+      bool received = false;
+      loop.spawn([](receiver<owned_message> a, receiver<owned_message> b, std::optional<std::size_t>& fired,
+                    bool& received) -> async_task {
+        auto outcome = co_await async_select_which(on_recv(a), on_recv(b));
+        fired = outcome.index();
+        received = outcome.index() == 0 ? outcome.template get<0>()->value() == 7
+                                        : outcome.template get<1>().error() == recv_error::disconnected;
+      }(first->second, second->second, fired, received));
+      loop.run();
+      RILL_MODEL_ASSERT(fired.has_value() && received);
+      if (*fired == 1) {
+        auto rest = first->second.recv();
+        RILL_MODEL_ASSERT(rest.has_value() && rest->value() == 7);
+      }
+    } else if (index == 1) {
+      select(on_send(first->first, owned_message(7),
+                     [](send_result<owned_message> sent) { RILL_MODEL_ASSERT(sent.has_value()); }));
+    } else {
+      second->first.close();
+    }
+  }
+};
+RILL_SCENARIO_RANDOM_ONLY(async_select_pairs_with_select_sender_while_closed, "R12, R38, R51");
+
+// async_timed_recv_races_send_*: SPEC R9, R20, R45. A coroutine awaits a timed receive on a
+// rill::run_loop (its timer is the loop's timed work, run when virtual time reaches it) while
+// thread 1 sends one message. The timer's abort and the sender's choice race for the task context
+// (C1): either the receive gets the message, or it times out having taken nothing and a second,
+// untimed receive gets it. Never both, never neither.
+template <int Capacity>
+struct async_timed_recv_races_send : rl::test_suite<async_timed_recv_races_send<Capacity>, 2> {
+  std::optional<std::pair<sender<owned_message>, receiver<owned_message>>> channel;
+
+  void before() {
+    detail::sync::reset_virtual_time();
+    channel.emplace(make_channel<owned_message, Capacity>());
+  }
+  void after() { channel.reset(); }
+
+  void thread(unsigned index) {
+    if (index == 0) {
+      run_loop loop;
+      int value = 0;
+      loop.spawn([](receiver<owned_message> source, int& value) -> async_task {
+        auto received = co_await source.async_recv_for(std::chrono::milliseconds(1));
+        if (received) {
+          value = received->value();
+          co_return;
+        }
+        RILL_MODEL_ASSERT(received.error() == recv_error::timeout);
+        auto again = co_await source.async_recv();
+        value = again.has_value() ? again->value() : -1;
+      }(channel->second, value));
+      loop.run();
+      RILL_MODEL_ASSERT(value == 7);
+      RILL_MODEL_ASSERT(loop.timers() == 0);
+    } else {
+      RILL_MODEL_ASSERT(channel->first.send(owned_message(7)).has_value());
+    }
+  }
+};
+using async_timed_recv_races_send_zero = async_timed_recv_races_send<0>;
+using async_timed_recv_races_send_array1 = async_timed_recv_races_send<1>;
+RILL_SCENARIO(async_timed_recv_races_send_zero, "R9, R20, R45");
+RILL_SCENARIO(async_timed_recv_races_send_array1, "R9, R20, R45");
+
 }  // namespace rill::verify

@@ -296,7 +296,7 @@ struct initiate_receive {
     const auto timer_executor = timer_executor_of(executor, fallback);
     using state = operation_state<receiver<T>, rill::detail::recv_awaitable<T>, std::decay_t<Handler>, executor_type,
                                   std::decay_t<decltype(timer_executor)>>;
-    (void)rill::detail::awaitable_receive_is_rendezvous(*source);  // timers and empty handles throw
+    rill::detail::check_awaitable_receive(*source, "asio::async_receive");  // timers and empty handles throw
     // Fast path: try_recv completes exactly as recv would (a message, or `disconnected` when
     // drained), except when it reports `empty`, where recv would wait.
     if (auto ready = source->try_recv(); ready || ready.error() != recv_error::empty) {

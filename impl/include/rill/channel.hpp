@@ -252,6 +252,29 @@ class sender {
     return detail::send_awaitable<T>(*this, std::move(message), executor);
   }
 
+  /// The timed forms of async_send, as send_for and send_until (R5, R20, R45): `timeout` with the
+  /// message handed back when nothing took it by the deadline. A deadline that has passed tries
+  /// once without suspending; waiting needs an executor with timers (rill::run_loop has them;
+  /// another throws std::logic_error when the coroutine would wait).
+  template <class Rep, class Period>
+  detail::send_awaitable<T> async_send_for(T message, std::chrono::duration<Rep, Period> timeout) const {
+    return detail::send_awaitable<T>(*this, std::move(message), {}, detail::sync::deadline_after(timeout));
+  }
+  template <class Rep, class Period, class Executor>
+  detail::send_awaitable<T> async_send_for(T message, std::chrono::duration<Rep, Period> timeout,
+                                           Executor& executor) const {
+    return detail::send_awaitable<T>(*this, std::move(message), executor, detail::sync::deadline_after(timeout));
+  }
+  template <class Clock, class Duration>
+  detail::send_awaitable<T> async_send_until(T message, std::chrono::time_point<Clock, Duration> deadline) const {
+    return detail::send_awaitable<T>(*this, std::move(message), {}, detail::sync::deadline_at(deadline));
+  }
+  template <class Clock, class Duration, class Executor>
+  detail::send_awaitable<T> async_send_until(T message, std::chrono::time_point<Clock, Duration> deadline,
+                                             Executor& executor) const {
+    return detail::send_awaitable<T>(*this, std::move(message), executor, detail::sync::deadline_at(deadline));
+  }
+
   /// Closes the channel for everyone (R12): sends fail from now on; receivers drain what is
   /// buffered, then see disconnected. Destroys nothing. Idempotent.
   void close() const {
@@ -356,6 +379,28 @@ class receiver {
   template <class Executor>
   detail::recv_awaitable<T> async_recv(Executor& executor) const {
     return detail::recv_awaitable<T>(*this, executor);
+  }
+
+  /// The timed forms of async_recv, as recv_for and recv_until (R20, R45): `timeout` when nothing
+  /// was received by the deadline. A deadline that has passed tries once without suspending;
+  /// waiting needs an executor with timers (rill::run_loop has them; another throws
+  /// std::logic_error when the coroutine would wait).
+  template <class Rep, class Period>
+  detail::recv_awaitable<T> async_recv_for(std::chrono::duration<Rep, Period> timeout) const {
+    return detail::recv_awaitable<T>(*this, {}, detail::sync::deadline_after(timeout));
+  }
+  template <class Rep, class Period, class Executor>
+  detail::recv_awaitable<T> async_recv_for(std::chrono::duration<Rep, Period> timeout, Executor& executor) const {
+    return detail::recv_awaitable<T>(*this, executor, detail::sync::deadline_after(timeout));
+  }
+  template <class Clock, class Duration>
+  detail::recv_awaitable<T> async_recv_until(std::chrono::time_point<Clock, Duration> deadline) const {
+    return detail::recv_awaitable<T>(*this, {}, detail::sync::deadline_at(deadline));
+  }
+  template <class Clock, class Duration, class Executor>
+  detail::recv_awaitable<T> async_recv_until(std::chrono::time_point<Clock, Duration> deadline,
+                                             Executor& executor) const {
+    return detail::recv_awaitable<T>(*this, executor, detail::sync::deadline_at(deadline));
   }
 
   /// Closes the channel for everyone (R12).
