@@ -56,6 +56,7 @@
 #include <array>
 #include <chrono>
 #include <cstdint>
+#include <exception>
 #include <functional>
 #include <memory>
 #include <new>
@@ -162,6 +163,28 @@ inline nanoseconds duration_of(span_class which) {
 inline sim::time_point deadline_of(span_class which, sim::time_point start) {
   if (which == span_class::max) return sim::time_point::max();
   return start + duration_of(which);
+}
+
+/// The async target's way to run a blocking operation: `make()` makes its awaitable, which a
+/// coroutine awaits on a rill::run_loop that the calling thread drives until the coroutine ends.
+/// The loop's posts, its parking and its timers go through the sim backend like everything else.
+/// An exception thrown by the awaitable (an empty handle) is rethrown here.
+template <class Make>
+auto await_on_loop(Make make) {
+  using result_type = decltype(std::declval<std::invoke_result_t<Make&>&>().await_resume());
+  rill::run_loop loop;
+  std::optional<result_type> result;
+  std::exception_ptr error;
+  loop.spawn([](Make make, std::optional<result_type>& into, std::exception_ptr& error) -> rill::async_task {
+    try {
+      into.emplace(co_await make());
+    } catch (...) {
+      error = std::current_exception();
+    }
+  }(std::move(make), result, error));
+  loop.run();
+  if (error) std::rethrow_exception(error);
+  return std::move(*result);
 }
 
 class execution {
@@ -981,11 +1004,29 @@ inline void execution::execute_send(thread_state& me, const operation& op) {
   me.may_block = op.code != op_code::try_send;
   try {
     std::optional<rill::send_result<message>> result;
-    switch (op.code) {
-      case op_code::send: result.emplace(handle.send(message(id))); break;
-      case op_code::try_send: result.emplace(handle.try_send(message(id))); break;
-      case op_code::send_for: result.emplace(handle.send_for(message(id), duration_of(op.timeout))); break;
-      default: result.emplace(handle.send_until(message(id), deadline_of(op.timeout, start))); break;
+    if (program_.awaited && op.code != op_code::try_send) {
+      const span_class timeout = op.timeout;
+      switch (op.code) {
+        case op_code::send:
+          result.emplace(await_on_loop([&handle, id] { return handle.async_send(message(id)); }));
+          break;
+        case op_code::send_for:
+          result.emplace(await_on_loop(
+              [&handle, id, timeout] { return handle.async_send_for(message(id), duration_of(timeout)); }));
+          break;
+        default:
+          result.emplace(await_on_loop([&handle, id, timeout, start] {
+            return handle.async_send_until(message(id), deadline_of(timeout, start));
+          }));
+          break;
+      }
+    } else {
+      switch (op.code) {
+        case op_code::send: result.emplace(handle.send(message(id))); break;
+        case op_code::try_send: result.emplace(handle.try_send(message(id))); break;
+        case op_code::send_for: result.emplace(handle.send_for(message(id), duration_of(op.timeout))); break;
+        default: result.emplace(handle.send_until(message(id), deadline_of(op.timeout, start))); break;
+      }
     }
     // SPEC R22: an operation on an empty handle throws.
     if (was_empty) return fail("R22: a send on an empty handle did not throw");
@@ -1007,11 +1048,25 @@ inline void execution::execute_recv(thread_state& me, const operation& op) {
   me.may_block = op.code != op_code::try_recv;
   try {
     std::optional<rill::recv_result<message>> result;
-    switch (op.code) {
-      case op_code::recv: result.emplace(handle.recv()); break;
-      case op_code::try_recv: result.emplace(handle.try_recv()); break;
-      case op_code::recv_for: result.emplace(handle.recv_for(duration_of(op.timeout))); break;
-      default: result.emplace(handle.recv_until(deadline_of(op.timeout, start))); break;
+    if (program_.awaited && op.code != op_code::try_recv) {
+      const span_class timeout = op.timeout;
+      switch (op.code) {
+        case op_code::recv: result.emplace(await_on_loop([&handle] { return handle.async_recv(); })); break;
+        case op_code::recv_for:
+          result.emplace(await_on_loop([&handle, timeout] { return handle.async_recv_for(duration_of(timeout)); }));
+          break;
+        default:
+          result.emplace(await_on_loop(
+              [&handle, timeout, start] { return handle.async_recv_until(deadline_of(timeout, start)); }));
+          break;
+      }
+    } else {
+      switch (op.code) {
+        case op_code::recv: result.emplace(handle.recv()); break;
+        case op_code::try_recv: result.emplace(handle.try_recv()); break;
+        case op_code::recv_for: result.emplace(handle.recv_for(duration_of(op.timeout))); break;
+        default: result.emplace(handle.recv_until(deadline_of(op.timeout, start))); break;
+      }
     }
     if (was_empty) return fail("R22: a receive on an empty handle did not throw");
     event(me, *result ? "-> " + message_name((*result)->id()) : "-> " + std::string(rill::to_string(result->error())));
@@ -1224,11 +1279,38 @@ struct context {
   std::array<sim::time_point, 3> timer_earliest{};
   sim::scheduler* scheduler;
   outcome* out;
+  bool awaited = false;  // the async target: the statement is awaited by a coroutine
 };
+
+/// The statement awaited by a coroutine on a run_loop this thread drives (the async target). The
+/// cases are moved into the coroutine's frame; what they refer to (handles, the send cases'
+/// messages in the context) stays where the blocking statement would find it.
+template <bool Biased, class... Cases>
+rill::async_task await_statement(std::exception_ptr& error, Cases... cases) {
+  try {
+    if constexpr (Biased) {
+      co_await rill::async_select_biased(std::move(cases)...);
+    } else {
+      co_await rill::async_select(std::move(cases)...);
+    }
+  } catch (...) {
+    error = std::current_exception();
+  }
+}
 
 template <class... Cases>
 void call(context& cx, Cases&&... cases) {
-  if (cx.op->biased) {
+  if (cx.awaited) {
+    rill::run_loop loop;
+    std::exception_ptr error;
+    if (cx.op->biased) {
+      loop.spawn(await_statement<true>(error, std::forward<Cases>(cases)...));
+    } else {
+      loop.spawn(await_statement<false>(error, std::forward<Cases>(cases)...));
+    }
+    loop.run();
+    if (error) std::rethrow_exception(error);
+  } else if (cx.op->biased) {
     rill::select_biased(std::forward<Cases>(cases)...);
   } else {
     rill::select(std::forward<Cases>(cases)...);
@@ -1283,7 +1365,8 @@ void build(context& cx, std::size_t next, Cases&&... cases) {
 
 inline void execution::execute_select(thread_state& me, const operation& op) {
   select_support::outcome out;
-  select_support::context cx{&op, me.senders.data(), me.receivers.data(), {-1, -1, -1}, {}, {}, scheduler_, &out};
+  select_support::context cx{&op,  me.senders.data(), me.receivers.data(), {-1, -1, -1}, {}, {}, scheduler_,
+                             &out, program_.awaited};
   bool any_empty = false;
   for (std::size_t k = 0; k < op.cases.size(); ++k) {
     const select_case& each = op.cases[k];

@@ -120,11 +120,15 @@ struct program {
   unsigned park_after = 2;
   bool spurious_failures = false;
   bool weak_memory = false;  // unless the run forces a memory model (run_options::memory)
+  bool awaited = false;      // the async target: blocking operations are awaited by coroutines
 };
 
-/// The fuzz targets: each draws operations from its own repertoire.
-enum class target : std::uint8_t { channel, select, timer, all };
-inline constexpr target all_targets[] = {target::channel, target::select, target::timer, target::all};
+/// The fuzz targets: each draws operations from its own repertoire. The async target runs its
+/// blocking sends, receives and select statements as coroutines awaiting them (rill/async.hpp),
+/// each thread driving a rill::run_loop until the operation completes: the same oracle, through
+/// the awaitables' engine, task contexts, the loop's posts and its timers.
+enum class target : std::uint8_t { channel, select, timer, all, async };
+inline constexpr target all_targets[] = {target::channel, target::select, target::timer, target::all, target::async};
 
 inline std::string_view to_string(target which) {
   switch (which) {
@@ -132,6 +136,7 @@ inline std::string_view to_string(target which) {
     case target::select: return "select";
     case target::timer: return "timer";
     case target::all: return "all";
+    case target::async: return "async";
   }
   return "all";
 }
@@ -161,11 +166,17 @@ inline std::span<const op_code> repertoire(target which) {
       send,   try_send,     send_for,       send_until,   recv,           try_recv,   recv_for,    recv_until,
       close,  clone_sender, clone_receiver, reset_sender, reset_receiver, iterate,    try_iterate, query,
       select, selector,     finish_held,    timer_after,  timer_at,       timer_tick, timer_recv};
+  // Awaited (in this target): send, send_for, send_until, recv, recv_for, recv_until, select
+  // (with timer cases, defaults and timeouts). The rest run as in the other targets.
+  static constexpr op_code async_ops[] = {send,     try_send,     send_for,       send_until,    recv,   try_recv,
+                                          recv_for, recv_until,   close,          clone_sender,  select, select,
+                                          select,   reset_sender, clone_receiver, reset_receiver};
   switch (which) {
     case target::channel: return channel_ops;
     case target::select: return select_ops;
     case target::timer: return timer_ops;
     case target::all: return every_op;
+    case target::async: return async_ops;
   }
   return every_op;
 }
@@ -202,6 +213,7 @@ inline program decode(std::span<const std::uint8_t> bytes, target which) {
   decoded.park_after = park_steps[flags & 3];
   decoded.spurious_failures = (flags & 4) != 0;
   decoded.weak_memory = (flags & 8) != 0;
+  decoded.awaited = which == target::async;
   for (std::size_t c = 0; c < channel_count; ++c) {
     const std::uint8_t b = in.next();
     channel_spec spec;
@@ -332,7 +344,8 @@ inline std::string describe(const operation& op) {
 inline void print(const program& decoded, std::ostream& out) {
   out << "program: " << decoded.threads.size() << " threads, " << decoded.channels.size() << " channels, park_after "
       << decoded.park_after << (decoded.spurious_failures ? ", spurious compare-exchange failures" : "")
-      << (decoded.weak_memory ? ", weak memory" : "") << "\n";
+      << (decoded.weak_memory ? ", weak memory" : "")
+      << (decoded.awaited ? ", blocking operations awaited by coroutines on a run_loop per thread" : "") << "\n";
   for (std::size_t c = 0; c < decoded.channels.size(); ++c) {
     out << "  ch" << c << ": " << describe(decoded.channels[c]) << "\n";
   }

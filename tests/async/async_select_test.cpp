@@ -327,6 +327,52 @@ TEST(AsyncSelectRendezvousTest, a_coroutine_select_meets_a_thread_select_in_both
   EXPECT_EQ(relayed, iota(count));
 }
 
+// SPEC R35, R51: a coroutine's select that receives and sends on one rendezvous channel never meets
+// itself, as a thread's select does not (R35): alone, it suspends (the loop runs the next task,
+// which closes the channel, and the select completes with `disconnected`); with a partner coroutine
+// on the same loop, the partner's receive gets the select's message. (Found by the async fuzz
+// target: the select paired its own send with its own receive and spun.)
+TEST(AsyncSelectRendezvousTest, a_select_never_meets_itself_on_one_channel) {
+  auto await_both = [](rill::sender<int> tx, rill::receiver<int> rx, std::optional<std::size_t>& fired,
+                       bool& disconnected) -> rill::async_task {
+    int message = 1;
+    // Biased: the receive registers first, so the send's registration finds it waiting; a random
+    // order would hide the fault half of the time.
+    auto outcome = co_await rill::async_select_which_biased(rill::on_recv(rx), rill::on_send(tx, message));
+    fired = outcome.index();
+    disconnected = outcome.index() == 0 ? !outcome.get<0>().has_value() : !outcome.get<1>().has_value();
+  };
+  {
+    auto [tx, rx] = rill::bounded<int>(0);
+    rill::run_loop loop;
+    std::optional<std::size_t> fired;
+    bool disconnected = false;
+    loop.spawn(await_both(tx, rx, fired, disconnected));
+    loop.spawn([](rill::sender<int> tx) -> rill::async_task {
+      tx.close();
+      co_return;
+    }(tx));
+    loop.run();
+    ASSERT_TRUE(fired.has_value());
+    EXPECT_TRUE(disconnected);
+  }
+  {
+    auto [tx, rx] = rill::bounded<int>(0);
+    rill::run_loop loop;
+    std::optional<std::size_t> fired;
+    bool disconnected = true;
+    std::optional<int> partner_got;
+    loop.spawn(await_both(tx, rx, fired, disconnected));
+    loop.spawn([](rill::receiver<int> rx, std::optional<int>& got) -> rill::async_task {
+      got = (co_await rx.async_recv()).value();
+    }(rx, partner_got));
+    loop.run();
+    EXPECT_EQ(fired, 1u);
+    EXPECT_FALSE(disconnected);
+    EXPECT_EQ(partner_got, 1);
+  }
+}
+
 // SPEC R47, R51: once running, an awaited select allocates nothing (its operations, waiters,
 // context and work item live in the awaitable, on the coroutine frame).
 TEST_P(AsyncSelectTest, awaiting_a_select_allocates_nothing_per_statement) {

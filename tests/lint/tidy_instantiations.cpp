@@ -60,6 +60,12 @@ asio::awaitable<void> exercise_asio(rill::sender<std::string> tx, rill::receiver
 rill::async_task exercise_coroutine(rill::sender<std::string> tx, rill::receiver<std::string> rx) {
   (void)co_await tx.async_send(std::string("coroutine"));
   (void)co_await rx.async_recv();
+  (void)co_await tx.async_send_for(std::string("timed"), 1ms);
+  (void)co_await rx.async_recv_until(std::chrono::steady_clock::now() + 1ms);
+  std::string message("selected");
+  (void)co_await rill::async_select_which(rill::on_recv(rx), rill::on_send(tx, message), rill::on_timeout(1ms));
+  (void)co_await rill::async_select_biased(rill::on_recv(rx, [](rill::recv_result<std::string>) {}),
+                                           rill::on_recv(rill::after(1ms), [](rill::recv_result<rill::instant>) {}));
 }
 
 }  // namespace

@@ -70,7 +70,9 @@
 // packets; the hand-off itself is done outside it, by exactly two threads, ordered by the
 // packet's state. A thread never pairs with itself: every choice of a waiter skips the calling
 // thread's own (a select sending and receiving on one rendezvous channel must not meet itself,
-// R35; sync::thread_identity is unique among running threads).
+// R35; sync::thread_identity is unique among running threads). A registration skips its owner's
+// own instead: a coroutine's task context has an identity of its own, not its thread's, so that
+// its select does not meet its own case while two coroutines on one thread still pair.
 //
 // Linearisation points
 // --------------------
@@ -231,9 +233,11 @@ class zero_flavor {
 
   bool select_register_send(waiter& entry) {
     sync::lock_guard lock(mutex_);
-    if (disconnected_.load()) return true;                        // ready to report `disconnected`; nothing is linked
-    if (receivers_.has_waiter(of_another_thread())) return true;  // the next try phase pairs
-    entry.packet->reset(nullptr, nullptr, entry.owner);           // the message comes with completion
+    if (disconnected_.load()) return true;  // ready to report `disconnected`; nothing is linked
+    // The next try phase pairs; not with a receive of this same statement (R35: the owner's
+    // identity, which for a coroutine's task context is not its thread's).
+    if (receivers_.has_waiter(of_another_thread(entry.owner->thread()))) return true;
+    entry.packet->reset(nullptr, nullptr, entry.owner);  // the message comes with completion
     senders_.register_waiter(entry);
     receivers_.notify_observers();
     return false;
@@ -315,13 +319,14 @@ class zero_flavor {
 
   bool select_register_recv(waiter& entry, recv_result<T>& result) {
     sync::lock_guard lock(mutex_);
-    if (disconnected_.load()) return true;  // ready to report `disconnected`; nothing is linked
-    if (senders_.has_waiter(plain_sender_of_another_thread())) return true;  // the next try phase takes it
+    if (disconnected_.load()) return true;              // ready to report `disconnected`; nothing is linked
+    const std::uintptr_t self = entry.owner->thread();  // R35: never a send of this same statement
+    if (senders_.has_waiter(plain_sender_of_another_thread(self))) return true;  // the next try phase takes it
     entry.packet->reset(nullptr, &result, entry.owner);
     // A blocking select's receive pairs with a waiting select sender here, not in its try phase
     // (which a non-blocking select shares): it selects the sender and its own operation, and the
     // select goes straight to accepting, which waits for the completion.
-    if (const waker::claimed sender = senders_.claim_first(select_sender_of_another_thread());
+    if (const waker::claimed sender = senders_.claim_first(select_sender_of_another_thread(self));
         sender.entry != nullptr) {
       // Our own context may have been chosen by another channel meanwhile: then the sender
       // finds no partner when it accepts, and looks again.
@@ -387,19 +392,18 @@ class zero_flavor {
   void unwatch_recv(waiter& entry) { select_unregister_recv(entry); }
 
  private:
-  /// Whom a choice of a waiter may return: never a waiter of the calling thread (R35).
-  static auto of_another_thread() {
-    return [self = sync::thread_identity()](const waiter& entry) { return entry.owner->thread() != self; };
+  /// Whom a choice of a waiter may return: never a waiter of the calling thread (R35). A
+  /// registration passes its owner's identity instead: a coroutine's task context has its own
+  /// (context.hpp), and a select statement must not pair with a case of its own, while two
+  /// coroutines on one thread may pair with each other.
+  static auto of_another_thread(std::uintptr_t self = sync::thread_identity()) {
+    return [self](const waiter& entry) { return entry.owner->thread() != self; };
   }
-  static auto plain_sender_of_another_thread() {
-    return [self = sync::thread_identity()](const waiter& entry) {
-      return entry.owner->thread() != self && entry.packet->message != nullptr;
-    };
+  static auto plain_sender_of_another_thread(std::uintptr_t self = sync::thread_identity()) {
+    return [self](const waiter& entry) { return entry.owner->thread() != self && entry.packet->message != nullptr; };
   }
-  static auto select_sender_of_another_thread() {
-    return [self = sync::thread_identity()](const waiter& entry) {
-      return entry.owner->thread() != self && entry.packet->message == nullptr;
-    };
+  static auto select_sender_of_another_thread(std::uintptr_t self = sync::thread_identity()) {
+    return [self](const waiter& entry) { return entry.owner->thread() != self && entry.packet->message == nullptr; };
   }
   /// A blocking receive may pair with a select sender only before its deadline.
   static auto sender_of_another_thread(bool select_senders_too) {
