@@ -8,6 +8,7 @@
 #pragma once
 
 #include "model_support.hpp"
+#include "support/owned_coroutine.hpp"
 
 #include <rill/async.hpp>
 
@@ -18,18 +19,7 @@
 
 namespace rill::verify {
 
-/// A coroutine owned by the scenario, which may destroy it while it is suspended; it starts at
-/// once and names its executor in the operation.
-struct owned_coroutine {
-  struct promise_type {
-    owned_coroutine get_return_object() { return {std::coroutine_handle<promise_type>::from_promise(*this)}; }
-    std::suspend_never initial_suspend() noexcept { return {}; }
-    std::suspend_always final_suspend() noexcept { return {}; }
-    void return_void() noexcept {}
-    void unhandled_exception() noexcept { std::terminate(); }
-  };
-  std::coroutine_handle<promise_type> handle;
-};
+using test::owned_coroutine;  // tests/support/owned_coroutine.hpp: the unit tests' own
 
 inline async_task receive_into(receiver<owned_message> source, std::optional<recv_result<owned_message>>& into) {
   into.emplace(co_await source.async_recv());
