@@ -403,62 +403,52 @@ class statement {
   decltype(auto) complete(std::optional<std::size_t> selected) {
     const std::size_t fired =
         selected.has_value() ? positions::case_of_operation[*selected] : positions::fallback_position;
-
-    // Runs case I (the one that fired): completes a send, then calls the handler with the result.
-    auto run_case = [&]<std::size_t I>(std::integral_constant<std::size_t, I>, auto& wrapped) -> decltype(auto) {
-      auto& each = leaf_case(wrapped);
-      using traits = case_of<decltype(wrapped)>;
-      if constexpr (!traits::is_channel) {
-        return std::invoke(each.handler);
-      } else if constexpr (traits::is_receive) {
-        return std::invoke(each.handler, std::move(each.result));
-      } else {
-        return std::invoke(each.handler, send_chosen(operations_[positions::operation_of[I]], each));
-      }
-    };
-
     if constexpr (Form == statement_form::handlers) {
       static_assert(common_result<typename case_of<Cases>::result...>::valid,
                     "rill::select: the handlers must all return the same type (or all return void); "
                     "rill::select_which allows different types");
-      using result_type = typename common_result<typename case_of<Cases>::result...>::type;
-      std::optional<std::conditional_t<std::is_void_v<result_type>, char, result_type>> value;
-      auto finish = [&]<std::size_t I>(std::integral_constant<std::size_t, I> position, auto& wrapped) {
-        if (fired != I) return false;
-        if constexpr (std::is_void_v<result_type>) {
-          run_case(position, wrapped);
-        } else {
-          value.emplace(run_case(position, wrapped));
-        }
-        return true;
-      };
-      [&]<std::size_t... I>(std::index_sequence<I...>) {
-        (finish(std::integral_constant<std::size_t, I>{}, std::get<I>(cases_)) || ...);
-      }(std::index_sequence_for<Cases...>{});
-      // NOLINTNEXTLINE(bugprone-unchecked-optional-access): the fold above ran the selected case, which set it
-      if constexpr (!std::is_void_v<result_type>) return static_cast<result_type>(std::move(*value));
+      return complete_from<typename common_result<typename case_of<Cases>::result...>::type, 0>(fired);
     } else {
-      using result_type = select_result<stored_result<typename case_of<Cases>::result>...>;
-      std::optional<result_type> value;
-      auto finish = [&]<std::size_t I>(std::integral_constant<std::size_t, I> position, auto& wrapped) {
-        if (fired != I) return false;
-        if constexpr (std::is_void_v<decltype(run_case(position, wrapped))>) {
-          run_case(position, wrapped);
-          value.emplace(std::in_place_index<I>);
-        } else {
-          value.emplace(std::in_place_index<I>, run_case(position, wrapped));
-        }
-        return true;
-      };
-      [&]<std::size_t... I>(std::index_sequence<I...>) {
-        (finish(std::integral_constant<std::size_t, I>{}, std::get<I>(cases_)) || ...);
-      }(std::index_sequence_for<Cases...>{});
-      // NOLINTNEXTLINE(bugprone-unchecked-optional-access): the fold above ran the selected case, which set it
-      return result_type(std::move(*value));
+      return complete_from<select_result<stored_result<typename case_of<Cases>::result>...>, 0>(fired);
     }
   }
 
  private:
+  /// Runs case `fired`, looking from case I on (the last case is the one if no earlier one is).
+  template <class Result, std::size_t I>
+  Result complete_from(std::size_t fired) {
+    if constexpr (I + 1 < sizeof...(Cases)) {
+      if (fired != I) return complete_from<Result, I + 1>(fired);
+    }
+    if constexpr (Form == statement_form::handlers) {
+      if constexpr (std::is_void_v<Result>) {
+        run_case<I>();
+      } else {
+        return static_cast<Result>(run_case<I>());
+      }
+    } else if constexpr (std::is_void_v<decltype(run_case<I>())>) {
+      run_case<I>();
+      return Result(std::in_place_index<I>);
+    } else {
+      return Result(std::in_place_index<I>, run_case<I>());
+    }
+  }
+
+  /// Runs case I (the one that fired): completes a send, then calls the handler with the result.
+  template <std::size_t I>
+  decltype(auto) run_case() {
+    auto& wrapped = std::get<I>(cases_);
+    auto& each = leaf_case(wrapped);
+    using traits = case_of<decltype(wrapped)>;
+    if constexpr (!traits::is_channel) {
+      return std::invoke(each.handler);
+    } else if constexpr (traits::is_receive) {
+      return std::invoke(each.handler, std::move(each.result));
+    } else {
+      return std::invoke(each.handler, send_chosen(operations_[positions::operation_of[I]], each));
+    }
+  }
+
   // Binds case `position`, in order. A case switched off by rill::when is not bound (its handle
   // may be empty): its operation is marked removed, so no phase of the selection looks at it.
   template <class Case>
